@@ -4,7 +4,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+# The stacks hold no secrets: an empty passphrase unless you set one (the CLI prefers this variable, even empty,
+# over PULUMI_CONFIG_PASSPHRASE_FILE, so leave it unset when that is set).
+ifeq ($(origin PULUMI_CONFIG_PASSPHRASE_FILE),undefined)
 export PULUMI_CONFIG_PASSPHRASE ?=
+endif
 
 REQUIREMENTS := requirements.txt requirements-dev.txt apps/recipe-api/requirements.txt apps/web-api/requirements.txt
 
@@ -35,7 +39,7 @@ deploy:
 	@scripts/deploy $(STACK)
 
 doctor: venv
-	@$(PY) -m ops.doctor
+	@$(PY) -m ops.doctor --stack $(STACK)
 
 history: venv
 	@$(PY) -m ops.history --stack $(STACK)

@@ -1,0 +1,32 @@
+"""JSON answers shared by the routes: every answer, errors included, is JSON.
+
+This file is identical in recipe_api and web_api; tests/apps/test_shared_modules.py keeps the copies in sync.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .httpserver import Response
+
+
+def encode(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def error(status: int, code: str, **details: Any) -> Response:
+    return Response(status, encode({"error": code, **details}))
+
+
+def not_found(path: str) -> Response:
+    return error(404, "not_found", path=path)
+
+
+ALLOWED_METHODS = ("GET", "HEAD")
+_ALLOW_HEADER = b"Allow: " + ", ".join(ALLOWED_METHODS).encode() + b"\r\n"
+
+
+def method_not_allowed(method: str) -> Response:
+    body = encode({"error": "method_not_allowed", "method": method, "allowed": list(ALLOWED_METHODS)})
+    return Response(405, body, _ALLOW_HEADER)

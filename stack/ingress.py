@@ -1,0 +1,67 @@
+"""The way in: an nginx Ingress routing the configured host to web-api, and the address it is reachable at."""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+from pulumi_kubernetes.networking.v1 import (
+    HTTPIngressPathArgs,
+    HTTPIngressRuleValueArgs,
+    Ingress,
+    IngressBackendArgs,
+    IngressRuleArgs,
+    IngressServiceBackendArgs,
+    IngressSpecArgs,
+    ServiceBackendPortArgs,
+)
+
+from stack.labels import MANAGED_BY, PART_OF, TIMEOUT_ANNOTATION
+from stack.workload import PORT_NAME, Workload
+
+INGRESS_CLASS = "nginx"
+
+
+def route(host: str, backend: Workload, namespace: pulumi.Input[str], timeout_seconds: int,
+            opts: pulumi.ResourceOptions) -> Ingress:
+    return Ingress(
+        "ingress",
+        metadata=ObjectMetaArgs(
+            name="recipes",
+            namespace=namespace,
+            labels={"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": MANAGED_BY},
+            # Pulumi waits for the controller to publish an address; without the ingress addon that never happens.
+            annotations={TIMEOUT_ANNOTATION: str(timeout_seconds)},
+        ),
+        spec=IngressSpecArgs(
+            ingress_class_name=INGRESS_CLASS,
+            rules=[IngressRuleArgs(
+                host=host,
+                http=HTTPIngressRuleValueArgs(paths=[HTTPIngressPathArgs(
+                    path="/",
+                    path_type="Prefix",
+                    backend=IngressBackendArgs(service=IngressServiceBackendArgs(
+                        name=backend.service.metadata.name,
+                        port=ServiceBackendPortArgs(name=PORT_NAME),
+                    )),
+                )]),
+            )],
+        ),
+        opts=opts,
+    )
+
+
+def address(entry: Ingress) -> pulumi.Output[str]:
+    """The first IP (or hostname) the ingress controller published; empty while it has none."""
+
+    def first(status) -> str:
+        entries = (status.load_balancer.ingress if status and status.load_balancer else None) or []
+        for point in entries:
+            if point.ip or point.hostname:
+                return point.ip or point.hostname
+        return ""
+
+    return entry.status.apply(first)
+
+
+def curl_command(host: str, address_: pulumi.Output[str]) -> pulumi.Output[str]:
+    return address_.apply(lambda ip: f'curl -H "Host: {host}" http://{ip}/')

@@ -1,0 +1,132 @@
+"""Real loopback HTTP servers that misbehave on purpose, standing in for a recipe-api that is broken in a way the
+real one cannot be made to be (answering 500, garbage, non-JSON, slowly, or dropping pooled connections)."""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+import time
+from typing import Callable
+
+VALID_BODY = (b'{"producer_pid":1,"producer_version":"fake","recipe":{"id":42,"name":"Chicken Tikka Masala",'
+              b'"steps":"Throw it in a pot...","ingredients":[]}}')
+
+
+def json_body() -> object:
+    import json
+
+    return json.loads(VALID_BODY)
+
+
+def http_response(status: int, body: bytes, content_type: str = "application/json") -> bytes:
+    return (f"HTTP/1.1 {status} Whatever\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+            .encode() + body)
+
+
+class Connection:
+    """What a behaviour sees: the request count on this connection, and the socket to answer on."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.requests = 0
+
+
+# A behaviour answers one request; it returns False to close the connection without answering further.
+Behaviour = Callable[[Connection], bool]
+
+
+def answering(status: int, body: bytes, content_type: str = "application/json") -> Behaviour:
+    def behave(connection: Connection) -> bool:
+        connection.sock.sendall(http_response(status, body, content_type))
+        return True
+    return behave
+
+
+def garbage(connection: Connection) -> bool:
+    connection.sock.sendall(b"SURPRISE this is not HTTP at all\r\n\r\n")
+    return False
+
+
+def slow(seconds: float) -> Behaviour:
+    def behave(connection: Connection) -> bool:
+        time.sleep(seconds)
+        connection.sock.sendall(http_response(200, VALID_BODY))
+        return True
+    return behave
+
+
+class FakeUpstream:
+    """A threaded loopback server running `behaviour` for every request it reads. Use as a context manager."""
+
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+        self.requests = 0
+        self.connections = 0
+        self._lock = threading.Lock()
+        upstream = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                upstream._serve(self.request)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+
+    def __enter__(self) -> "FakeUpstream":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def _serve(self, sock: socket.socket) -> None:
+        sock.settimeout(10)
+        connection = Connection(sock)
+        with self._lock:
+            self.connections += 1
+        buffered = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buffered:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        return
+                    buffered += chunk
+                _, buffered = buffered.split(b"\r\n\r\n", 1)  # GETs have no body
+                connection.requests += 1
+                with self._lock:
+                    self.requests += 1
+                if not self.behaviour(connection):
+                    return
+        except OSError:
+            return
+
+
+class DropsReusedConnections:
+    """Answers the first request on each connection, then closes the connection on the second one without an
+    answer: what a recipe-api pod going away does to web-api's pooled keep-alive connections."""
+
+    def __init__(self) -> None:
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, connection: Connection) -> bool:
+        if connection.requests == 1:
+            connection.sock.sendall(http_response(200, VALID_BODY))
+            return True
+        with self._lock:
+            self.dropped += 1
+        return False
+
+
+def answering_twice(connection: Connection) -> bool:
+    """Two answers to one request, in one write: the second must not be taken for the next request's answer."""
+    connection.sock.sendall(http_response(200, VALID_BODY) * 2)
+    return True

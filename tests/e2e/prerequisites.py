@@ -1,0 +1,46 @@
+"""What the end-to-end suite needs, checked in a few bounded seconds, as one message naming each missing piece and
+its fix. The suite skips with that message; the CI machines have neither the Pulumi CLI nor a cluster."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+
+from ops import doctor
+from ops.commands import run_bounded
+
+KUBE_CONTEXT = "minikube"
+CLUSTER_TIMEOUT = 15.0
+
+
+def missing_prerequisites(env: Mapping[str, str] | None = None, system: str | None = None) -> str | None:
+    """None when everything is in place, else 'e2e needs: <what> (fix: <command>); ...'."""
+    ctx = doctor.Context(env=os.environ if env is None else env, system=system or platform.system(),
+                         kube_context=KUBE_CONTEXT)
+    missing: list[str] = []
+    pulumi = doctor.check_pulumi_cli(ctx)
+    if not pulumi.ok:
+        missing.append(f"the Pulumi CLI ({pulumi.detail}; fix: {pulumi.fix})")
+    cluster = cluster_problem(ctx)
+    if cluster:
+        missing.append(cluster)
+    else:
+        ingress = doctor.check_ingress_addon(ctx, doctor.minikube_addons(ctx))
+        if not ingress.ok:
+            missing.append(f"minikube's ingress addon ({ingress.detail}; fix: {ingress.fix})")
+    docker = doctor.check_docker_env(ctx)
+    if not docker.ok:
+        missing.append(f"Docker pointed at minikube ({docker.detail}; fix: {docker.fix})")
+    return "e2e needs: " + "; ".join(missing) if missing else None
+
+
+def cluster_problem(ctx: doctor.Context) -> str | None:
+    outcome = run_bounded(["kubectl", "--context", KUBE_CONTEXT, "get", "--raw", "/readyz"],
+                          timeout=CLUSTER_TIMEOUT, env=ctx.env)
+    if outcome.missing:
+        return f"kubectl, to reach the cluster (fix: {doctor.install_fix('kubectl', ctx.system)})"
+    if not outcome.ok or outcome.stdout.strip() != "ok":
+        return (f"a cluster answering for the kube context '{KUBE_CONTEXT}' ({outcome.describe_failure()}; "
+                "fix: minikube start && minikube addons enable ingress)")
+    return None

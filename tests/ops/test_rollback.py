@@ -1,0 +1,130 @@
+"""`make rollback TO=N` (python -m ops.rollback) against the stand-in `pulumi`: the exact calls, and the refusals."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ops.revisions import parse_history
+from ops.rollback import Change, plan_changes
+from tests.ops.fakes import RECORDED_HISTORY, run_python_module
+from tests.ops.test_history import table_rows
+
+HISTORY_CALL = ["stack", "history", "--json", "--stack", "dev", "--page-size", "100", "--page", "1"]
+
+
+@pytest.fixture
+def dev(fake):
+    fake.install("pulumi").add_stack("dev", RECORDED_HISTORY)
+    return fake
+
+
+def test_rollback_sets_revision_ns_values_then_runs_up(dev):
+    result = run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "1")
+    assert result.returncode == 0, result.stderr
+    assert dev.argvs("pulumi") == [
+        HISTORY_CALL,
+        ["config", "--json", "--stack", "dev"],
+        ["config", "set", "--stack", "dev", "recipes:recipeApiReplicas", "5"],
+        ["config", "rm", "--stack", "dev", "recipes:registryPassword"],
+        ["config", "rm", "--stack", "dev", "recipes:webApiAutoscale"],
+        ["config", "set", "--stack", "dev", "recipes:webApiVersion", "v1"],
+        ["up", "--stack", "dev", "--message", "rollback to revision 1", "--yes"],
+    ]
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert ["recipes:webApiVersion", "v2", "->", "v1"] in lines
+    assert ["recipes:recipeApiReplicas", "10", "->", "5"] in lines
+    assert ["recipes:registryPassword", "[secret]", "->", "(unset)"] in lines
+    assert "Rolling back stack 'dev' to revision 1, 2026-11-24 09:00:05 UTC (make deploy)" in result.stdout
+
+
+def test_after_a_rollback_the_stack_config_is_revision_ns_and_history_shows_the_new_update(dev):
+    assert run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "1").returncode == 0
+    config = dev.load()["pulumi"]["stacks"]["dev"]["config"]
+    first = RECORDED_HISTORY[-1]["config"]
+    assert {key: entry["value"] for key, entry in config.items()} == {
+        key: entry["value"] for key, entry in first.items()}
+    rows = table_rows(run_python_module(dev, "ops.history", "--stack", "dev").stdout)
+    assert rows["7"][2:] == ["update", "succeeded", "v1", "3", "v1", "5", "rollback to revision 1"]
+
+
+def test_rolling_back_to_the_revision_already_in_place_changes_no_config_and_converges(dev):
+    assert run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "1").returncode == 0
+    before = len(dev.calls("pulumi"))
+    result = run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "7")
+    assert result.returncode == 0, result.stderr
+    assert "already matches" in result.stdout
+    assert [argv[:2] for argv in dev.argvs("pulumi")[before:]] == [["stack", "history"], ["config", "--json"],
+                                                                   ["up", "--stack"]]
+
+
+def test_placement_keys_stay_as_they_are(dev):
+    dev.state["pulumi"]["stacks"]["dev"]["config"]["recipes:namespace"] = {"value": "recipes-b", "secret": False}
+    dev.save()
+    assert run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "2").returncode == 0
+    assert not any("recipes:namespace" in argv for argv in dev.argvs("pulumi"))
+    assert dev.load()["pulumi"]["stacks"]["dev"]["config"]["recipes:namespace"]["value"] == "recipes-b"
+
+
+@pytest.mark.parametrize(
+    ("revision", "reason"),
+    [
+        ("9", "revision 9 is unknown; the stack 'dev' has revisions 1, 2, 3, 4, 5, 6"),
+        ("4", "revision 4 did not succeed (result: failed); revisions that succeeded: 1, 2, 3, 6"),
+        ("5", "revision 5 is a 'refresh', not an update"),
+        ("6", "revision 6 holds secret values (recipes:registryPassword)"),
+    ],
+)
+def test_refusals_name_the_reason_and_change_nothing(dev, revision, reason):
+    state_before = copy.deepcopy(dev.state)
+    result = run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", revision)
+    assert result.returncode == 1
+    assert "rollback refused, nothing changed:" in result.stderr
+    assert reason in result.stderr
+    assert dev.argvs("pulumi") == [HISTORY_CALL]
+    assert dev.load() == state_before
+
+
+def test_a_stack_without_history_is_refused(fake):
+    fake.install("pulumi").add_stack("dev", [])
+    result = run_python_module(fake, "ops.rollback", "--stack", "dev", "--yes", "1")
+    assert result.returncode == 1
+    assert "the stack 'dev' has no history yet" in result.stderr
+    assert fake.argvs("pulumi") == [HISTORY_CALL]
+
+
+def test_without_yes_and_without_a_terminal_nothing_is_asked_or_changed(dev):
+    result = run_python_module(dev, "ops.rollback", "--stack", "dev", "1")
+    assert result.returncode == 1
+    assert "rerun with YES=1" in result.stderr
+    assert dev.calls("pulumi") == []
+
+
+def test_a_failed_up_says_the_config_now_holds_revision_ns_values(dev):
+    dev.state["pulumi"]["up_result"] = "failed"
+    dev.save()
+    result = run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "2")
+    assert result.returncode == 1
+    assert "'pulumi up' failed with exit code 255" in result.stderr
+    assert "the stack config now holds revision 2's values" in result.stderr
+
+
+def test_a_missing_cli_is_reported_with_the_install_command(fake):
+    result = run_python_module(fake, "ops.rollback", "--stack", "dev", "--yes", "1")
+    assert result.returncode == 1
+    assert "curl -fsSL https://get.pulumi.com | sh" in result.stderr
+
+
+def test_a_default_the_cli_lists_is_not_unset_for_nothing():
+    [revision] = parse_history([{"version": 1, "kind": "update", "startTime": "", "message": "", "result":
+                                 "succeeded", "config": {"recipes:webApiVersion": {"value": "v1", "secret": False}}}])
+    current = {"recipes:webApiVersion": {"value": "v2", "secret": False},
+               "recipes:webApiReplicas": {"value": "3", "secret": False},
+               "recipes:recipeApiReplicas": {"value": "7", "secret": False}}
+    defaults = {"recipes:webApiReplicas": "3", "recipes:recipeApiReplicas": "5"}
+    assert plan_changes(revision, current, defaults) == [
+        Change("recipes:recipeApiReplicas", "7", None),
+        Change("recipes:webApiVersion", "v2", "v1"),
+    ]
+    assert Change("recipes:recipeApiReplicas", "7", None).describe(defaults) == "7 -> (unset: default 5)"
