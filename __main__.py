@@ -3,6 +3,7 @@
 Change a version or a replica count with `pulumi config set` and run `pulumi up`: a rolling update, or a scale.
 """
 
+import os
 from pathlib import Path
 
 import pulumi
@@ -23,6 +24,8 @@ namespace = cluster.namespace(settings, k8s).metadata.name
 in_cluster = pulumi.ResourceOptions(provider=k8s)
 
 # What: both images, built into the Docker daemon that DOCKER_HOST names (minikube's, after `minikube docker-env`).
+if warning := images.daemon_warning(settings.kube_context, os.environ):
+    pulumi.log.warn(warning)
 recipe_api_image = images.build(settings.recipe_api, APPS_DIR, settings.base_image)
 web_api_image = images.build(settings.web_api, APPS_DIR, settings.base_image)
 

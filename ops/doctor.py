@@ -313,7 +313,8 @@ def check_network_policy_cni(ctx: Context) -> Check | None:
     shown = cni or "minikube's default"
     return Check("NetworkPolicy CNI", False,
                  f"the CNI is {shown}, which does not enforce NetworkPolicies: they are declared but not applied",
-                 f"minikube delete -p {ctx.profile} && minikube start -p {ctx.profile} --cni=calico"
+                 f"minikube delete -p {ctx.profile} && minikube start -p {ctx.profile} --cni=calico && "
+                 f"minikube addons enable ingress -p {ctx.profile}"
                  "    # recreates the cluster; or: pulumi config set networkPolicies false",
                  required=False)
 

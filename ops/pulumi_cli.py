@@ -44,6 +44,7 @@ class PulumiCli:
     def history(self) -> list[dict[str, Any]]:
         """Every update of the stack, newest first, as `pulumi stack history --json` prints them."""
         updates: list[dict[str, Any]] = []
+        seen: set[Any] = set()
         page = 1
         while True:
             output = self._query(
@@ -53,7 +54,11 @@ class PulumiCli:
             batch = _parse_json(output, "pulumi stack history --json") or []
             if not isinstance(batch, list):
                 raise PulumiError(f"'pulumi stack history --json' printed {type(batch).__name__}, not a list")
+            versions = [_version_of(update) for update in batch]
+            if batch and all(version in seen for version in versions):
+                return updates  # the same updates again: the backend ignores paging, and we have them all
             updates.extend(batch)
+            seen.update(versions)
             if len(batch) < HISTORY_PAGE_SIZE:
                 return updates
             page += 1
@@ -107,6 +112,10 @@ def _cli_env(base: Mapping[str, str]) -> dict[str, str]:
     if "PULUMI_CONFIG_PASSPHRASE" not in env and "PULUMI_CONFIG_PASSPHRASE_FILE" not in env:
         env["PULUMI_CONFIG_PASSPHRASE"] = ""
     return env
+
+
+def _version_of(update: Any) -> Any:
+    return update.get("version") if isinstance(update, dict) else repr(update)
 
 
 def _parse_json(text: str, what: str) -> Any:

@@ -83,6 +83,8 @@ def plan_changes(
         now, then = current.get(key), target.get(key)
         if then is None and now is not None and now == defaults.get(key):
             continue  # the CLI listed the default itself; unsetting it changes nothing
+        if now is None and then is not None and then == defaults.get(key):
+            continue  # N recorded the default itself (the CLI may record defaults); leaving it unset gives it too
         if now != then:
             changes.append(Change(key, now, then))
     return changes

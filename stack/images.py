@@ -6,6 +6,7 @@ With `eval $(minikube docker-env)` that daemon is minikube's own, so the node ha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,3 +36,16 @@ def build(service: ServiceSettings, apps_dir: Path, base_image: str | None) -> B
         skip_push=True,
     )
     return BuiltImage(name=image.image_name, digest=image.repo_digest)
+
+
+def daemon_warning(kube_context: str, env: Mapping[str, str]) -> str | None:
+    """A warning when the images would be built where minikube's node cannot see them, else None.
+
+    Without DOCKER_HOST the build goes to this machine's daemon; minikube's pods would then try to pull
+    `<name>:<version>` from Docker Hub and the rollout would fail only at its timeout.
+    """
+    if kube_context != "minikube" or env.get("DOCKER_HOST"):
+        return None
+    return ("DOCKER_HOST is not set, so the images are built by this machine's Docker daemon, which minikube's node "
+            "cannot see: its pods would fail to pull them. Point Docker at minikube and rerun: "
+            'eval "$(minikube -p minikube docker-env)" && pulumi up   (or run: make deploy)')

@@ -294,28 +294,44 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
 
 
 def read_stack_config() -> dict[str, str]:
-    """Every `recipes:*` key the stack sets, without the prefix (unknown ones too, so typos get reported)."""
+    """Every `recipes:*` key the stack sets, without the prefix (unknown ones too, so typos get reported).
+
+    Known keys are read through the public `pulumi.Config`. Unknown keys can only be found by listing what the
+    language host handed over; if that listing ever fails (a future SDK), typo detection is lost, never `pulumi up`.
+    """
     prefix = f"{PROJECT}:"
-    every_key = set(pulumi.runtime.get_config_env()) | set(_explicit_config())
     config = pulumi.Config(PROJECT)
     raw: dict[str, str] = {}
-    for full_key in sorted(every_key):
-        if full_key.startswith(prefix):
+    for full_key in sorted(_every_config_key()):
+        if full_key.startswith(prefix) and full_key[len(prefix):] not in DEFAULTS:
             value = config.get(full_key[len(prefix):])
             if value is not None:
                 raw[full_key[len(prefix):]] = value
-    for key in DEFAULTS.keys() - raw.keys():
+    for key in DEFAULTS:
         value = config.get(key)
         if value is not None:
             raw[key] = value
     return raw
 
 
-def _explicit_config() -> Mapping[str, Any]:
-    # The language host hands the program its config through this map; the SDK keeps it there, not in a public API.
-    from pulumi.runtime.config import CONFIG
+def _every_config_key() -> set[str]:
+    """The config keys the program was given: the `PULUMI_CONFIG` JSON the CLI's language host sets (public API),
+    plus the SDK's in-process map, which unit-test mocks and inline Automation API programs fill. That map is
+    private (pulumi.runtime.config.CONFIG, a ContextVar of a dict on pulumi 3.x): any surprise there yields no keys."""
+    keys: set[str] = set()
+    try:
+        keys.update(key for key in pulumi.runtime.get_config_env() if isinstance(key, str))
+    except Exception:  # noqa: BLE001 - malformed PULUMI_CONFIG: the SDK reports it itself on the first read
+        pass
+    try:
+        from pulumi.runtime.config import CONFIG
 
-    return CONFIG.get()
+        explicit = CONFIG.get()
+        if isinstance(explicit, Mapping):
+            keys.update(key for key in explicit if isinstance(key, str))
+    except Exception:  # noqa: BLE001 - a private SDK detail changed: degrade to the known keys
+        pass
+    return keys
 
 
 def load_settings() -> Settings:

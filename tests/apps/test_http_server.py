@@ -4,6 +4,7 @@ keep-alive, pipelining, HTTP/1.0, HEAD, limits, malformed requests, and closing 
 from __future__ import annotations
 
 import json
+import select
 import signal
 
 import pytest
@@ -83,11 +84,16 @@ def test_request_targets(recipe_api: ServiceProcess, target: str, status: int) -
         assert read_response(sock, bytearray())[0] == status
 
 
-def test_a_request_body_is_read_and_ignored(recipe_api: ServiceProcess) -> None:
+@pytest.mark.parametrize("framed_body", [
+    b"Content-Length: 5\r\n\r\nhello",
+    b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+], ids=["content-length", "chunked"])
+def test_a_request_body_is_read_and_ignored(recipe_api: ServiceProcess, framed_body: bytes) -> None:
+    """The body is skipped by its framing: the next request on the connection is found where it really starts."""
     with connect(recipe_api) as sock:
-        sock.sendall(b"GET /recipes/42 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" + RECIPE)
+        sock.sendall(b"GET /recipes/42 HTTP/1.1\r\nHost: t\r\n" + framed_body + b"GET /nope HTTP/1.1\r\nHost: t\r\n\r\n")
         buffered = bytearray()
-        assert [read_response(sock, buffered)[0] for _ in range(2)] == [200, 200]
+        assert [read_response(sock, buffered)[0] for _ in range(2)] == [200, 404]
 
 
 @pytest.mark.parametrize(("request_bytes", "status", "code"), [
@@ -96,7 +102,13 @@ def test_a_request_body_is_read_and_ignored(recipe_api: ServiceProcess) -> None:
     (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: t\r\n\r\n", 414, "uri_too_long"),
     (b"GET / HTTP/1.1\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"v" * 1000) for i in range(70)) + b"\r\n",
      431, "request_header_fields_too_large"),
-], ids=["garbage", "bad-header", "long-url", "huge-headers"])
+    # Request smuggling: framings a proxy in front could read differently from this server are refused.
+    (b"GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+     400, "bad_request"),
+    (b"GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde", 400, "bad_request"),
+    (b"GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400, "bad_request"),
+], ids=["garbage", "bad-header", "long-url", "huge-headers", "length-and-chunked", "two-lengths",
+        "chunked-not-last"])
 def test_a_malformed_request_gets_a_json_error_and_a_close(recipe_api: ServiceProcess, request_bytes: bytes,
                                                            status: int, code: str) -> None:
     with connect(recipe_api) as sock:
@@ -105,6 +117,24 @@ def test_a_malformed_request_gets_a_json_error_and_a_close(recipe_api: ServicePr
 
         assert (got_status, headers["content-type"], json.loads(body)) == (status, "application/json",
                                                                           {"error": code})
+        assert headers["connection"] == "close"
+        assert is_closed(sock)
+
+
+def test_one_endless_header_line_is_refused_before_it_grows_the_server(recipe_api: ServiceProcess) -> None:
+    """The parser buffers a header until its line ends: the server must count the bytes as they arrive."""
+    with connect(recipe_api) as sock:
+        sock.sendall(b"GET /recipes/42 HTTP/1.1\r\nHost: t\r\nX-Endless: ")
+        sent = 0
+        # In small pieces, each read by the server before the next: so it has nothing unread when it closes, and
+        # closes with its answer rather than a reset.
+        while not select.select([sock], [], [], 0.05)[0]:
+            assert sent < 1 << 20, "1 MiB of one header line and the server still reads on"
+            sock.sendall(b"a" * 8192)
+            sent += 8192
+        status, headers, body = read_response(sock, bytearray())
+
+        assert (status, json.loads(body)) == (431, {"error": "request_header_fields_too_large"})
         assert headers["connection"] == "close"
         assert is_closed(sock)
 

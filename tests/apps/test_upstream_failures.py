@@ -4,7 +4,9 @@ within the timeout (retry included); a pooled connection the peer closed is retr
 from __future__ import annotations
 
 import signal
+import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -115,7 +117,9 @@ def test_slow_but_within_the_timeout_is_fine(processes: ProcessGroup) -> None:
     (upstreams.answering(200, b'{"x": NaN}'), "not UTF-8 JSON"),
     (upstreams.answering(200, b'{"x": "\xff"}'), "not UTF-8 JSON"),
     (upstreams.garbage, "broken answer"),
-], ids=["500", "503-text", "404", "html", "truncated-json", "json-array", "nan", "latin-1", "garbage"])
+    (upstreams.endless_header, "answer head larger than"),
+], ids=["500", "503-text", "404", "html", "truncated-json", "json-array", "nan", "latin-1", "garbage",
+        "endless-header"])
 def test_a_bad_answer_is_502_saying_what_was_wrong(processes: ProcessGroup, behaviour, detail: str) -> None:
     with upstreams.FakeUpstream(behaviour) as upstream:
         web_api = start_web_api(processes, upstream.url)
@@ -147,6 +151,36 @@ def test_a_pooled_connection_closed_by_the_peer_is_retried_unseen(processes: Pro
     assert statuses == [200] * 10
     assert dropping.dropped >= 9, "each reuse of a pooled connection should have met a closed connection"
     assert "upstream failure" not in web_api.stdout()
+
+
+def test_the_retry_does_not_reuse_another_connection_to_a_peer_that_went_away(processes: ProcessGroup) -> None:
+    """Several pooled connections to one peer, all dead: the retry must open a new connection, not take the next
+    dead one from the pool."""
+    dropping = upstreams.DropsReusedConnections(first_answer_delay=0.3)
+    with upstreams.FakeUpstream(dropping) as upstream:
+        web_api = start_web_api(processes, upstream.url, timeout=5)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            assert list(pool.map(lambda _: http_get(web_api.url("/")).status, range(4))) == [200] * 4
+        assert upstream.connections >= 2, "the concurrent requests should have left several pooled connections"
+
+        statuses = [http_get(web_api.url("/")).status for _ in range(4)]
+
+    assert statuses == [200] * 4
+    assert "upstream failure" not in web_api.stdout()
+
+
+def test_a_client_hanging_up_with_requests_in_flight_and_queued_harms_nothing(processes: ProcessGroup) -> None:
+    with upstreams.FakeUpstream(upstreams.slow(0.3)) as upstream:
+        web_api = start_web_api(processes, upstream.url, timeout=5)
+        with socket.create_connection(("127.0.0.1", web_api.port), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n" * 3)  # one in flight, two queued behind it
+            wait_until(lambda: upstream.requests >= 1, timeout=5, what="the first request to reach the upstream")
+
+        result = http_get(web_api.url("/"))
+
+    assert result.status == 200
+    assert result.json()["producer_data"] == upstreams.json_body()
+    assert "level=" not in web_api.stdout() + web_api.stderr(), "no error or warning expected"
 
 
 def test_failures_are_logged_without_flooding(processes: ProcessGroup) -> None:

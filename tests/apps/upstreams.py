@@ -110,20 +110,31 @@ class FakeUpstream:
 
 
 class DropsReusedConnections:
-    """Answers the first request on each connection, then closes the connection on the second one without an
-    answer: what a recipe-api pod going away does to web-api's pooled keep-alive connections."""
+    """Answers the first request on each connection (after `first_answer_delay` seconds), then closes the connection
+    on the second one without an answer: what a recipe-api pod going away does to web-api's pooled keep-alive
+    connections."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_answer_delay: float = 0.0) -> None:
         self.dropped = 0
+        self.first_answer_delay = first_answer_delay
         self._lock = threading.Lock()
 
     def __call__(self, connection: Connection) -> bool:
         if connection.requests == 1:
+            time.sleep(self.first_answer_delay)
             connection.sock.sendall(http_response(200, VALID_BODY))
             return True
         with self._lock:
             self.dropped += 1
         return False
+
+
+def endless_header(connection: Connection) -> bool:
+    """A status line, then one header line that never ends (until the client hangs up)."""
+    connection.sock.sendall(b"HTTP/1.1 200 OK\r\nX-Endless: ")
+    for _ in range(1024):  # 64 MiB at most
+        connection.sock.sendall(b"a" * 65536)
+    return False
 
 
 def answering_twice(connection: Connection) -> bool:

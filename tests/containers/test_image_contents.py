@@ -18,11 +18,16 @@ PROBE = (Path(__file__).parent / "image_probe.py").read_text()
 INSTALLED = ("/app", "/opt/venv")
 
 
+# Hardened like the services, except for a writable root filesystem: on a read-only one, access(W_OK) answers
+# "not writable" (EROFS) whatever the permissions, and the ownership check below could never fail.
+PROBE_HARDENING = [arg for arg in docker.HARDENED if arg != "--read-only"]
+
+
 def probe(image: str, *, user: str | None) -> dict[str, Any]:
-    """Run the probe in a throwaway, hardened, offline container of `image` (as `user`, or as the image's USER)."""
+    """Run the probe in a throwaway, offline container of `image` (as `user`, or as the image's USER)."""
     user_args = ["--user", user] if user else []
     result = docker.docker(
-        "run", "--rm", "--network", "none", *docker.HARDENED, *user_args,
+        "run", "--rm", "--network", "none", *PROBE_HARDENING, *user_args,
         "--entrypoint", "/opt/venv/bin/python", image, "-c", PROBE, *INSTALLED,
         timeout=60,
     )

@@ -163,7 +163,9 @@ def test_network_policies_on_a_cni_that_ignores_them_is_a_warning(laptop):
     check = checks_by_name(laptop)["NetworkPolicy CNI"]
     assert not check.ok and not check.required
     assert "minikube's default" in check.detail
-    assert check.fix.startswith("minikube delete -p minikube && minikube start -p minikube --cni=calico")
+    # The recreated cluster needs its ingress addon back, or the next deploy's Ingress never gets an address.
+    assert check.fix.startswith("minikube delete -p minikube && minikube start -p minikube --cni=calico && "
+                                "minikube addons enable ingress -p minikube    #")
     assert "NetworkPolicy CNI" not in checks_by_name(laptop, settings={"recipes:networkPolicies": "false"})
     laptop.state["minikube"]["cni"] = "calico"
     laptop.save()

@@ -66,6 +66,18 @@ def test_history_pages_past_the_clis_default_of_ten(fake):
     assert [argv[-1] for argv in fake.argvs("pulumi")] == ["1", "2"]
 
 
+def test_a_backend_that_ignores_paging_cannot_make_history_loop(fake):
+    template = RECORDED_HISTORY[-1]
+    long_history = [dict(template, version=number, message=f"update {number}") for number in range(105, 0, -1)]
+    fake.install("pulumi").add_stack("dev", long_history)
+    fake.state["pulumi"]["ignores_paging"] = True
+    fake.save()
+    result = run_python_module(fake, "ops.history", "--stack", "dev")
+    assert result.returncode == 0, result.stderr
+    assert list(table_rows(result.stdout)) == [str(number) for number in range(1, 106)]
+    assert [argv[-1] for argv in fake.argvs("pulumi")] == ["1", "2"]
+
+
 def test_a_stack_without_updates_says_so(fake):
     fake.install("pulumi").add_stack("dev", [])
     result = run_python_module(fake, "ops.history", "--stack", "dev")

@@ -128,3 +128,17 @@ def test_a_default_the_cli_lists_is_not_unset_for_nothing():
         Change("recipes:webApiVersion", "v2", "v1"),
     ]
     assert Change("recipes:recipeApiReplicas", "7", None).describe(defaults) == "7 -> (unset: default 5)"
+
+
+def test_a_default_recorded_in_history_is_not_pinned_into_the_stack():
+    # Whether or not the CLI records Pulumi.yaml's defaults in an update's config, a default must not be pinned.
+    [revision] = parse_history([{"version": 1, "kind": "update", "startTime": "", "message": "", "result":
+                                 "succeeded", "config": {"recipes:webApiCpuLimit": {"value": "500m", "secret": False},
+                                                         "recipes:webApiReplicas": {"value": "3", "secret": False},
+                                                         "recipes:webApiVersion": {"value": "v1", "secret": False}}}])
+    current = {"recipes:webApiVersion": {"value": "v2", "secret": False}}
+    defaults = {"recipes:webApiCpuLimit": "500m", "recipes:webApiReplicas": "5"}
+    assert plan_changes(revision, current, defaults) == [
+        Change("recipes:webApiReplicas", None, "3"),  # not the default now: set explicitly
+        Change("recipes:webApiVersion", "v2", "v1"),
+    ]

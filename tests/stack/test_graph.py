@@ -334,3 +334,27 @@ def test_each_service_accepts_the_environment_its_deployment_gives_it(name: str,
     if name == "web-api":
         recipe_api = evaluation.one("Service", "recipe-api").inputs["metadata"]
         assert urlsplit(loaded.recipe_api_url).hostname.startswith(f"recipe-api.{recipe_api['namespace']}.svc.")
+
+
+@pytest.mark.parametrize(("context", "env", "warned"), [
+    ("minikube", {}, True),
+    ("minikube", {"DOCKER_HOST": "tcp://192.168.49.2:2376"}, False),
+    ("staging", {}, False),  # another cluster pulls from a registry, or shares this daemon
+])
+def test_building_outside_minikubes_daemon_is_warned_about_with_the_fix(monkeypatch, context, env, warned) -> None:
+    import pulumi
+
+    from stack.images import daemon_warning
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    evaluation = evaluate({"kubeContext": context})
+    assert len(evaluation.kinds("Deployment")) == 2  # a warning, never a stop
+    expected = [daemon_warning(context, env)] if warned else []
+    assert warnings == expected
+    if warned:
+        assert 'eval "$(minikube -p minikube docker-env)"' in warnings[0] and "DOCKER_HOST" in warnings[0]

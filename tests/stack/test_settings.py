@@ -166,6 +166,12 @@ def test_the_program_stops_on_bad_config_before_declaring_anything() -> None:
     assert len(raised.value.problems) == 2
 
 
+def test_the_program_reports_a_misspelled_key_it_was_given() -> None:
+    # Through the SDK's in-process config map, as unit-test mocks and inline Automation API programs fill it.
+    with pytest.raises(ConfigError, match="recipes:webApiReplica is not a setting"):
+        evaluate({"webApiReplica": "4"})
+
+
 # Pulumi.yaml: the schema `pulumi up` validates against, and the defaults the CLI hands the program.
 
 # The attributes `pulumi` accepts at the top of a project file, and in a Python runtime's options.
@@ -186,7 +192,8 @@ def test_project_config_schema_declares_every_key_with_type_description_and_defa
     schema = PROJECT_FILE["config"]
     assert set(schema) == set(DEFAULTS)
     for key, declaration in schema.items():
-        # Project keys are written without the namespace; a namespaced key may not declare a type.
+        # Written without the namespace, as the project's own keys (Pulumi's project.go accepts `recipes:key`
+        # too; only keys of another namespace may not declare a type or a default).
         assert ":" not in key
         assert set(declaration) == {"type", "default", "description"}, key
         assert declaration["type"] in SCHEMA_TYPES, key
@@ -235,3 +242,25 @@ def test_config_is_read_the_way_the_pulumi_cli_hands_it_over(monkeypatch) -> Non
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"recipes:webApiReplica": "4"}))
     with pytest.raises(ConfigError, match="recipes:webApiReplica is not a setting"):
         load_settings()
+
+
+def test_a_changed_private_sdk_config_map_costs_only_typo_detection(monkeypatch) -> None:
+    """If a future SDK renames the private map the program lists keys from, known keys still load (through the
+    public pulumi.Config) and nothing raises; only unknown keys go unnoticed."""
+    import pulumi.config as public_config
+    import pulumi.runtime.config as runtime_config
+
+    from stack.settings import load_settings, read_stack_config
+
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    renamed = runtime_config.CONFIG
+    token = renamed.set({"recipes:webApiReplicas": "4", "recipes:webApiReplica": "9"})
+    try:
+        monkeypatch.delattr(runtime_config, "CONFIG")
+        monkeypatch.setattr(public_config, "get_config", lambda key: renamed.get().get(key))
+        assert read_stack_config() == {"webApiReplicas": "4"}
+        assert load_settings().web_api.replicas == 4
+        monkeypatch.setattr(runtime_config, "CONFIG", object(), raising=False)  # present but not a ContextVar
+        assert read_stack_config() == {"webApiReplicas": "4"}
+    finally:
+        renamed.reset(token)

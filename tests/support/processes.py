@@ -79,15 +79,19 @@ class ServiceProcess:
                 f"--- stdout ---\n{self.stdout()}--- stderr ---\n{self.stderr()}")
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> "ServiceProcess":
-        def ready() -> bool:
+        # "exited" ends the wait at once: wait_until treats a probe's exception as "not yet", so raising here would
+        # only be reported when the whole timeout had passed.
+        def ready_or_exited() -> str | None:
             if self.popen.poll() is not None:
-                raise AssertionError(f"{self.service} exited before it was ready:\n{self.describe()}")
-            return http_get(self.url("/ready"), timeout=1.0).status == 200
+                return "exited"
+            return "ready" if http_get(self.url("/ready"), timeout=1.0).status == 200 else None
 
         try:
-            wait_until(ready, timeout=timeout, what=f"{self.service} to answer 200 on /ready")
+            outcome = wait_until(ready_or_exited, timeout=timeout, what=f"{self.service} to answer 200 on /ready")
         except AssertionError as error:
             raise AssertionError(f"{error}\n{self.describe()}") from None
+        if outcome == "exited":
+            raise AssertionError(f"{self.service} exited before it was ready:\n{self.describe()}")
         return self
 
     def wait_for_output(self, text: str, timeout: float = 10.0) -> None:

@@ -1,8 +1,9 @@
 """web-api's client for recipe-api: one pool of keep-alive connections for the whole process (see http1).
 
 Every call is bounded by one total budget (RECIPE_API_TIMEOUT_SECONDS) that includes its single retry. A connection
-failure is retried once, at once: a recipe-api pod going away mid-rollout closes its pooled keep-alive connections,
-and the next request on such a connection must not fail. Failures become UpstreamError, which says which kind:
+failure is retried once, at once, on a new connection: a recipe-api pod going away mid-rollout closes its pooled
+keep-alive connections, and the next request on such a connection must not fail (nor its retry, which another idle
+connection to the same pod could fail again). Failures become UpstreamError, which says which kind:
 unreachable (503), timeout (504) or a bad answer (502).
 """
 
@@ -79,7 +80,7 @@ class RecipeApiClient:
                     response = await self._pool.get(target)
                 except http1.ConnectionFailed as first_failure:
                     self._failures.retrying(target, first_failure)
-                    response = await self._pool.get(target)
+                    response = await self._pool.get(target, fresh=True)
         except TimeoutError:
             error = timed_out(f"recipe-api did not answer GET {self.base_url}{path} within {self.timeout:g}s")
         except http1.ConnectionFailed as failure:

@@ -27,6 +27,11 @@ class BadResponse(Exception):
     """The peer answered something that is not an acceptable HTTP response."""
 
 
+# The status line and headers of an answer, at most (give or take one read): the parser buffers a header until it
+# ends, so a peer sending an endless header must not make this process grow without bound.
+MAX_HEAD_BYTES = 64 * 1024
+
+
 @dataclass(frozen=True)
 class Response:
     status: int
@@ -51,7 +56,9 @@ class ConnectionPool:
         self._sweeper: asyncio.TimerHandle | None = None
         self._closed = False
 
-    async def get(self, path: str) -> Response:
+    async def get(self, path: str, *, fresh: bool = False) -> Response:
+        """GET `path`; `fresh` opens a new connection rather than reusing an idle one (a retry after a connection
+        failure: the other idle connections may lead to the same peer that just went away)."""
         request = self._requests.get(path)
         if request is None:
             request = self._requests[path] = (
@@ -59,7 +66,7 @@ class ConnectionPool:
                 f"User-Agent: web-api\r\n\r\n"
             ).encode("latin-1")
         async with self._slots:
-            connection = self._idle.pop() if self._idle else None
+            connection = self._idle.pop() if self._idle and not fresh else None
             while connection is not None and not connection.usable():
                 connection = self._idle.pop() if self._idle else None
             if connection is None:
@@ -128,6 +135,7 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[Response] | None = None
         self._chunks: list[bytes] = []
         self._body_size = 0
+        self._head_size = 0
         self._headers_done = False
         self._length_delimited = False
         self.idle_since = 0.0
@@ -162,6 +170,11 @@ class _Connection(asyncio.Protocol):
                 self._fail(error.__context__)
             else:
                 self._fail(BadResponse(f"invalid HTTP answer ({error}): {data[:200]!r}"))
+            return
+        if not self._headers_done and self._waiter is not None:
+            self._head_size += len(data)
+            if self._head_size > MAX_HEAD_BYTES:
+                self._fail(BadResponse(f"answer head larger than {MAX_HEAD_BYTES} bytes"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._pool._forget(self)
@@ -204,7 +217,7 @@ class _Connection(asyncio.Protocol):
         response = Response(self._parser.get_status_code(), b"".join(self._chunks))
         keep_alive = self._parser.should_keep_alive()
         self._chunks = []
-        self._body_size = 0
+        self._body_size = self._head_size = 0
         self._headers_done = self._length_delimited = False
         waiter, self._waiter = self._waiter, None
         if keep_alive:

@@ -3,7 +3,8 @@
 Why not aiohttp's server: serving recipe-api's routes it cost 36-42 us of CPU per request, this one 13 us
 (wrk -t1 -c32 against one process, CPU time from /proc/<pid>/stat), and the services' throughput on a
 2-core node is bounded by CPU. The parser (llhttp, also Node's) does the hard part; this module does framing:
-keep-alive, pipelining (answers stay in order), HEAD, limits, idle timeouts, flow control and a graceful drain.
+keep-alive, pipelining (answers stay in order), HEAD, size limits, idle and request timeouts, flow control and a
+graceful drain.
 
 What it deliberately does not do: request bodies (read and dropped), chunked responses, TLS, upgrades (answered,
 then the connection closes). The services only serve small JSON answers to GETs.
@@ -27,6 +28,12 @@ import httptools
 # Limits on what a client may send. Larger requests get a JSON 414/431 and the connection closes.
 MAX_URL_BYTES = 8 * 1024
 MAX_HEADER_BYTES = 64 * 1024
+# The whole request head, counted as it arrives: the parser (httptools) buffers a header until it ends, so one
+# endless header line would otherwise grow without bound (and cost quadratic copying).
+MAX_HEAD_BYTES = MAX_URL_BYTES + MAX_HEADER_BYTES
+# A request must arrive whole (head and any body) within this long of its first byte, or it gets a JSON 408 and
+# the connection closes: a client trickling bytes (slowloris) keeps resetting the idle timeout, not this one.
+REQUEST_TIMEOUT_SECONDS = 10.0
 # Requests parsed but not yet answered on one connection (pipelining) before the server stops reading it.
 MAX_PIPELINED = 32
 # A connection with no request in progress is closed after this long. Clients' pools (web-api's: 15 s) close
@@ -104,13 +111,17 @@ class HttpServer:
             self._drained.set()
 
     def _tick(self) -> None:
-        """Once a second: refresh the Date header and close connections idle for too long."""
-        now = time.time()
-        self.date_header = b"Date: " + formatdate(now, usegmt=True).encode() + b"\r\n"
-        idle_since = time.monotonic() - IDLE_TIMEOUT_SECONDS
+        """Once a second: refresh the Date header, close connections idle for too long, and time out requests
+        that are taking too long to arrive."""
+        self.date_header = b"Date: " + formatdate(time.time(), usegmt=True).encode() + b"\r\n"
+        now = time.monotonic()
+        idle_since = now - IDLE_TIMEOUT_SECONDS
+        started_before = now - REQUEST_TIMEOUT_SECONDS
         for connection in list(self.connections):
             if connection.idle_since(idle_since):
                 connection.expire()
+            elif connection.request_started_before(started_before):
+                connection.time_out_request()
         self._ticker = asyncio.get_running_loop().call_later(SWEEP_INTERVAL_SECONDS, self._tick)
 
 
@@ -131,6 +142,11 @@ class _Connection(asyncio.Protocol):
         self._url = b""
         self._header_bytes = 0
         self._in_message = False
+        self._in_head = False
+        self._head_bytes = 0
+        self._head_began_in_this_chunk = False
+        self._message_started = 0.0
+        self._refused = False  # a request was refused: the rest of the input is ignored until the close
         self._pending: collections.deque[_Request] = collections.deque()
         self._busy = False  # a handler is running, or the connection is about to close
         self._task: asyncio.Future[Response] | None = None
@@ -149,7 +165,10 @@ class _Connection(asyncio.Protocol):
             self._peer = peer[0] if peer else "-"
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
         self._last_activity = time.monotonic()
+        self._head_began_in_this_chunk = False
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -163,6 +182,12 @@ class _Connection(asyncio.Protocol):
                 self._fail(too_large.status, too_large.code)
             else:
                 self._fail(400, "bad_request")
+            return
+        if self._in_head and not self._head_began_in_this_chunk:
+            # Counts whole chunks after the one the head began in: the head held is at most one chunk over the limit.
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(431, "request_header_fields_too_large")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -179,9 +204,11 @@ class _Connection(asyncio.Protocol):
 
     # httptools callbacks
     def on_message_begin(self) -> None:
-        self._in_message = True
+        self._in_message = self._in_head = self._head_began_in_this_chunk = True
+        self._message_started = time.monotonic()
         self._url = b""
         self._header_bytes = 0
+        self._head_bytes = 0
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -192,6 +219,9 @@ class _Connection(asyncio.Protocol):
         self._header_bytes += len(name) + len(value) + 4
         if self._header_bytes > MAX_HEADER_BYTES:
             raise _RequestTooLarge(431, "request_header_fields_too_large")
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
 
     def on_message_complete(self) -> None:
         self._in_message = False
@@ -268,8 +298,8 @@ class _Connection(asyncio.Protocol):
             self._resume_reading()
 
     def _fail(self, status: int, code: str) -> None:
-        """A request the parser refused: answer it (if nothing else is in progress), then close."""
-        self._close_after_answer = True
+        """A request refused before it was complete: answer it (if nothing else is in progress), then close."""
+        self._refused = self._close_after_answer = True
         if self._busy:
             self._pending.clear()
             return
@@ -286,10 +316,21 @@ class _Connection(asyncio.Protocol):
     def idle_since(self, moment: float) -> bool:
         return not self._busy and self._last_activity < moment
 
+    def request_started_before(self, moment: float) -> bool:
+        # Not while reading is paused: then the server, not the client, is holding the request back.
+        return self._in_message and not self._refused and not self._reading_paused and self._message_started < moment
+
+    def time_out_request(self) -> None:
+        self._fail(408, "request_timeout")
+
     def expire(self) -> None:
         """Close a connection idle for too long, including one stuck in a half-sent request."""
         if self._transport is not None:
-            self._transport.close()
+            if self._transport.get_write_buffer_size():
+                # Answers the peer has not read for that long: a graceful close would wait for it forever.
+                self._transport.abort()
+            else:
+                self._transport.close()
 
     def abort(self) -> None:
         if self._transport is not None:
@@ -303,6 +344,8 @@ class _Connection(asyncio.Protocol):
     def _resume_reading(self) -> None:
         if self._reading_paused and not self._write_paused and self._transport is not None:
             self._reading_paused = False
+            if self._in_message:
+                self._message_started = time.monotonic()  # the pause was the server's doing, not the client's
             self._transport.resume_reading()
 
 
