@@ -47,5 +47,5 @@ def daemon_warning(kube_context: str, env: Mapping[str, str]) -> str | None:
     if kube_context != "minikube" or env.get("DOCKER_HOST"):
         return None
     return ("DOCKER_HOST is not set, so the images are built by this machine's Docker daemon, which minikube's node "
-            "cannot see: its pods would fail to pull them. Point Docker at minikube and rerun: "
-            'eval "$(minikube -p minikube docker-env)" && pulumi up   (or run: make deploy)')
+            "cannot see (unless minikube runs with --driver=none): its pods would fail to pull them. Point Docker at "
+            'minikube and rerun: eval "$(minikube -p minikube docker-env)" && pulumi up   (or run: make deploy)')
