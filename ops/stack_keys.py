@@ -30,14 +30,7 @@ def is_rollback_key(key: str) -> bool:
 
 def project_defaults(pulumi_yaml: Path) -> dict[str, str]:
     """{"recipes:<key>": default} from Pulumi.yaml's `config:` schema; empty when the file or YAML is unavailable."""
-    try:
-        import yaml  # PyYAML comes with the pulumi SDK; the system Python may not have it
-    except ImportError:
-        return {}
-    try:
-        document = yaml.safe_load(pulumi_yaml.read_text())
-    except (OSError, yaml.YAMLError):
-        return {}
+    document = _read_yaml(pulumi_yaml)
     schema = document.get("config") if isinstance(document, dict) else None
     if not isinstance(schema, dict):
         return {}
@@ -54,19 +47,25 @@ def stack_file_settings(project_dir: Path, stack: str) -> dict[str, str]:
     """The effective `recipes:*` values of a stack without the CLI: Pulumi.yaml's defaults overlaid with
     Pulumi.<stack>.yaml's values (what `pulumi config set` writes). Empty when YAML is unavailable."""
     settings = project_defaults(project_dir / "Pulumi.yaml")
-    try:
-        import yaml
-    except ImportError:
-        return settings
-    try:
-        document = yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text())
-    except (OSError, yaml.YAMLError):
-        return settings
+    document = _read_yaml(project_dir / f"Pulumi.{stack}.yaml")
     values = document.get("config") if isinstance(document, dict) else None
     for key, value in (values or {}).items() if isinstance(values, dict) else ():
         if isinstance(key, str) and value is not None and not isinstance(value, (dict, list)):
             settings[key if ":" in key else f"{PROJECT}:{key}"] = _as_config_text(value)
     return settings
+
+
+def _read_yaml(path: Path) -> Any:
+    """The YAML document at `path`; None when the file, its syntax or PyYAML (the system Python may lack it)
+    is missing."""
+    try:
+        import yaml  # PyYAML comes with the pulumi SDK
+    except ImportError:
+        return None
+    try:
+        return yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
 
 
 def _as_config_text(value: Any) -> str:

@@ -23,31 +23,21 @@ MAX_CPU_PERCENT = 500
 
 # Every key with its default, as a string exactly as `pulumi config set KEY VALUE` would store it.
 # Pulumi.yaml's `config:` schema declares the same keys and defaults (a test holds the two together).
+# Both services share every default but their replica count.
+_PER_SERVICE_DEFAULTS: dict[str, str] = {
+    "Version": "v1",
+    "CpuRequest": "100m",
+    "CpuLimit": "500m",
+    "MemoryRequest": "64Mi",
+    "MemoryLimit": "128Mi",
+    "Autoscale": "false",
+    "AutoscaleMin": "2",
+    "AutoscaleMax": "10",
+    "AutoscaleCpuPercent": "70",
+}
 SERVICE_DEFAULTS: dict[str, dict[str, str]] = {
-    "webApi": {
-        "Version": "v1",
-        "Replicas": "3",
-        "CpuRequest": "100m",
-        "CpuLimit": "500m",
-        "MemoryRequest": "64Mi",
-        "MemoryLimit": "128Mi",
-        "Autoscale": "false",
-        "AutoscaleMin": "2",
-        "AutoscaleMax": "10",
-        "AutoscaleCpuPercent": "70",
-    },
-    "recipeApi": {
-        "Version": "v1",
-        "Replicas": "5",
-        "CpuRequest": "100m",
-        "CpuLimit": "500m",
-        "MemoryRequest": "64Mi",
-        "MemoryLimit": "128Mi",
-        "Autoscale": "false",
-        "AutoscaleMin": "2",
-        "AutoscaleMax": "10",
-        "AutoscaleCpuPercent": "70",
-    },
+    "webApi": {**_PER_SERVICE_DEFAULTS, "Replicas": "3"},
+    "recipeApi": {**_PER_SERVICE_DEFAULTS, "Replicas": "5"},
 }
 GLOBAL_DEFAULTS: dict[str, str] = {
     "ingressHost": "example.org",

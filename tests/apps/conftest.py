@@ -10,24 +10,23 @@ import pytest
 from tests.support.processes import ProcessGroup, ServiceProcess
 
 
-@pytest.fixture
-def processes() -> Iterator[ProcessGroup]:
+def _process_group() -> Iterator[ProcessGroup]:
     group = ProcessGroup()
     try:
         yield group
     finally:
         print(group.output())
         group.close()
+
+
+@pytest.fixture
+def processes() -> Iterator[ProcessGroup]:
+    yield from _process_group()
 
 
 @pytest.fixture(scope="module")
 def module_processes() -> Iterator[ProcessGroup]:
-    group = ProcessGroup()
-    try:
-        yield group
-    finally:
-        print(group.output())
-        group.close()
+    yield from _process_group()
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from tests.support.http import HttpResult, http_get
+from tests.support.wait import wait_until
 
 
 @dataclass
@@ -73,11 +74,8 @@ class LoadLoop:
         return self.report
 
     def wait_for_requests(self, count: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.report.total < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"load loop made only {self.report.total} requests in {timeout}s")
-            time.sleep(0.01)
+        wait_until(lambda: self.report.total >= count, timeout=timeout, interval=0.01,
+                   what=f"the load loop to make {count} requests (made {self.report.total} so far)")
 
     def _run(self, deadline: float) -> None:
         while not self._stop.is_set() and time.monotonic() < deadline:
