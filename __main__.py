@@ -4,7 +4,6 @@ Change a version or a replica count with `pulumi config set` and run `pulumi up`
 """
 
 import os
-from pathlib import Path
 
 import pulumi
 
@@ -12,22 +11,22 @@ from stack import cluster, images, ingress, network
 from stack.settings import load_settings
 from stack.workload import Workload, WorkloadArgs, in_cluster_url
 
-APPS_DIR = Path(__file__).resolve().parent / "apps"
 WEB_API_PORT = 3000
 RECIPE_API_PORT = 4000
 
 settings = load_settings()
+if problem := images.daemon_problem(settings.kube_context, settings.image_builder, os.environ):
+    raise pulumi.RunError(problem)
 
 # Where: the cluster (kubeconfig context) and our namespace in it.
 k8s = cluster.provider(settings)
 namespace = cluster.namespace(settings, k8s).metadata.name
 in_cluster = pulumi.ResourceOptions(provider=k8s)
 
-# What: both images, built into the Docker daemon that DOCKER_HOST names (minikube's, after `minikube docker-env`).
-if warning := images.daemon_warning(settings.kube_context, os.environ):
-    pulumi.log.warn(warning)
-recipe_api_image = images.build(settings.recipe_api, APPS_DIR, settings.base_image)
-web_api_image = images.build(settings.web_api, APPS_DIR, settings.base_image)
+# What: both images, under references derived from their content, built into the Docker daemon that DOCKER_HOST
+# names (minikube's, after `minikube docker-env`), or beforehand by scripts/build-images (imageBuilder external).
+recipe_api_image = images.build(settings.recipe_api, settings.base_image, settings.image_builder)
+web_api_image = images.build(settings.web_api, settings.base_image, settings.image_builder)
 
 # The producer, then the consumer that calls it through its Service.
 recipe_api = Workload(
@@ -57,8 +56,8 @@ address = ingress.address(entry)
 pulumi.export("url", f"http://{settings.ingress_host}/")
 pulumi.export("ingressAddress", address)
 pulumi.export("curlCommand", ingress.curl_command(settings.ingress_host, address))
-pulumi.export("webApiImage", web_api_image.name)
-pulumi.export("recipeApiImage", recipe_api_image.name)
+pulumi.export("webApiImage", web_api_image.ref)
+pulumi.export("recipeApiImage", recipe_api_image.ref)
 pulumi.export("webApiVersion", settings.web_api.version)
 pulumi.export("recipeApiVersion", settings.recipe_api.version)
 pulumi.export("webApiReplicas", settings.web_api.replicas)

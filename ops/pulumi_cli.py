@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ops.commands import run_bounded
+from ops.doctor import install_fix
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-INSTALL_FIX = "curl -fsSL https://get.pulumi.com | sh    # then open a new shell so 'pulumi' is on PATH"
+INSTALL_FIX = install_fix("pulumi", platform.system())
 HISTORY_PAGE_SIZE = 100  # the CLI returns only 10 updates unless asked for more
 QUERY_TIMEOUT_SECONDS = 120.0
 UP_TIMEOUT_SECONDS = 45 * 60.0
@@ -40,6 +42,17 @@ class PulumiCli:
         self.cwd = cwd
         self.env = _cli_env(os.environ if env is None else env)
         self.query_timeout = query_timeout
+
+    def require(self) -> str:
+        """The CLI's version; raises PulumiError naming the install command when the CLI is missing. Every command
+        that runs pulumi calls this first, before it asks or changes anything."""
+        return self._query("version").strip()
+
+    def outputs(self) -> dict[str, Any]:
+        """Every stack output (`pulumi stack output --json`); empty for a stack never deployed."""
+        parsed = _parse_json(self._query("stack", "output", "--json", "--stack", self.stack),
+                             "pulumi stack output --json")
+        return parsed if isinstance(parsed, dict) else {}
 
     def history(self) -> list[dict[str, Any]]:
         """Every update of the stack, newest first, as `pulumi stack history --json` prints them."""
@@ -82,7 +95,14 @@ class PulumiCli:
 
     def up(self, *, yes: bool, message: str, timeout: float = UP_TIMEOUT_SECONDS) -> None:
         """Run `pulumi up` attached to this terminal (its preview, its prompt unless `yes`)."""
-        argv = ["pulumi", "up", "--stack", self.stack, "--message", message]
+        self._attached("up", ["--message", message], yes=yes, timeout=timeout)
+
+    def destroy(self, *, yes: bool, timeout: float = UP_TIMEOUT_SECONDS) -> None:
+        """Run `pulumi destroy` attached to this terminal (its preview, its prompt unless `yes`)."""
+        self._attached("destroy", [], yes=yes, timeout=timeout)
+
+    def _attached(self, command: str, args: list[str], *, yes: bool, timeout: float) -> None:
+        argv = ["pulumi", command, "--stack", self.stack, *args]
         if yes:
             argv.append("--yes")
         try:
@@ -90,9 +110,10 @@ class PulumiCli:
         except FileNotFoundError:
             raise PulumiError(f"the Pulumi CLI is not on PATH; install it: {INSTALL_FIX}") from None
         except subprocess.TimeoutExpired:
-            raise PulumiError(f"'pulumi up' did not finish in {timeout / 60:.0f} minutes and was stopped") from None
+            raise PulumiError(f"'pulumi {command}' did not finish in {timeout / 60:.0f} minutes and was stopped"
+                              ) from None
         if completed.returncode != 0:
-            raise PulumiError(f"'pulumi up' failed with exit code {completed.returncode} (its output is above)")
+            raise PulumiError(f"'pulumi {command}' failed with exit code {completed.returncode} (its output is above)")
 
     def _query(self, *args: str) -> str:
         argv = ("pulumi", *args)

@@ -4,6 +4,9 @@ Takes revision N's values of the project's keys (`recipes:*`, except where the s
 context) from `pulumi stack history --json`, prints what changes, sets them with `pulumi config set` (or removes
 the ones N did not set, so Pulumi.yaml's default applies again, as it did at N), then runs `pulumi up`.
 It refuses, changing nothing, when N is unknown, did not succeed, is not an update, or holds a secret value.
+Before it asks or changes anything it checks the Pulumi CLI and, for the minikube context, points Docker at
+minikube's daemon (ops.engine), as `make deploy` does; with recipes:imageBuilder=external it runs
+scripts/build-images before `pulumi up`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ops import stack_keys
+from ops import engine, stack_keys
 from ops.history import load_revisions
 from ops.pulumi_cli import PROJECT_DIR, PulumiCli, PulumiError
 from ops.revisions import Revision
@@ -110,8 +113,9 @@ def rollback(cli: PulumiCli, number: int, *, yes: bool, interactive: bool, out=s
         else:
             cli.config_set(change.key, change.target)
     try:
+        engine.build_images(cli.stack, engine.settings_of(cli.stack), cli.env)
         cli.up(yes=yes, message=f"rollback to revision {number}")
-    except PulumiError as error:
+    except (PulumiError, engine.EngineSetupError) as error:
         if changes:
             raise PulumiError(
                 f"{error}\nthe stack config now holds revision {number}'s values; fix the cause and run "
@@ -124,19 +128,26 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+USAGE = "make rollback TO=<revision> [YES=1]   (see 'make history')"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make rollback", description=__doc__,
+    parser = argparse.ArgumentParser(prog="make rollback", usage=USAGE, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack", default="dev", help="the stack to roll back (default: dev)")
     parser.add_argument("--yes", action="store_true", help="run 'pulumi up' without asking (make: YES=1)")
-    parser.add_argument("revision", type=int, help="the revision to return to, as 'make history' shows it")
+    parser.add_argument("revision", help="the revision to return to, as 'make history' shows it")
     args = parser.parse_args(argv)
+    if not args.revision.isdigit():
+        print(f"usage: {USAGE}\nrollback: TO must be a revision number, not {args.revision!r}", file=sys.stderr)
+        return 2
     try:
-        rollback(PulumiCli(args.stack), args.revision, yes=args.yes, interactive=sys.stdin.isatty())
+        cli = engine.prepare(args.stack, "rollback")  # the tools first: nothing is asked before they are in place
+        rollback(cli, int(args.revision), yes=args.yes, interactive=sys.stdin.isatty())
     except RollbackRefused as refusal:
         print(f"rollback refused, nothing changed: {refusal}", file=sys.stderr)
         return 1
-    except PulumiError as error:
+    except (PulumiError, engine.EngineSetupError) as error:
         print(f"rollback: {error}", file=sys.stderr)
         return 1
     return 0

@@ -15,12 +15,14 @@ RELEASE_KEYS = (WEB_API_VERSION, WEB_API_REPLICAS, RECIPE_API_VERSION, RECIPE_AP
 AUTOSCALE_KEYS = ("recipes:webApiAutoscale", "recipes:recipeApiAutoscale")
 NETWORK_POLICIES = "recipes:networkPolicies"
 KUBE_CONTEXT = "recipes:kubeContext"
+IMAGE_BUILDER = "recipes:imageBuilder"
 
 # Where the stack deploys and what the cluster is like, not what it deploys: a rollback keeps these as they are
-# now, because changing them would move (replace) every resource rather than roll it back.
+# now, because changing them would move (replace) every resource rather than roll it back. How the images get
+# built (imageBuilder) is the same kind of setting: the pipeline of today builds whatever revision is restored.
 PLACEMENT_KEYS = frozenset({
     "recipes:namespace", KUBE_CONTEXT, "recipes:kubeconfigPath", "recipes:ingressControllerNamespace",
-    "recipes:clusterDomain",
+    "recipes:clusterDomain", IMAGE_BUILDER,
 })
 
 

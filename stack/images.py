@@ -1,51 +1,60 @@
-"""The services' container images, built from `apps/<name>` by the Docker daemon that DOCKER_HOST names.
+"""The services' container images, under content-derived references (`stack/image_refs.py`).
 
-With `eval $(minikube docker-env)` that daemon is minikube's own, so the node has the image with no registry; hence
-`skip_push`. The provider rebuilds only when the build context changes.
+Two ways to get them, chosen by `recipes:imageBuilder`:
+- `pulumi` (the default): pulumi-docker builds them during `pulumi up`, in the Docker daemon DOCKER_HOST names.
+  With `eval $(minikube docker-env)` that is minikube's own daemon, so the node has the image with no registry;
+  hence `skip_push`.
+- `external`: something outside Pulumi built them under the same references before `pulumi up`, as a CI pipeline
+  does (`scripts/build-images`, which `scripts/deploy` runs). The program only deploys the references.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
-import pulumi_docker as docker
 
-from stack.settings import ServiceSettings
+from stack import image_refs
+from stack.settings import IMAGE_BUILDER_PULUMI, ServiceSettings
 
 
 @dataclass(frozen=True)
 class BuiltImage:
-    name: pulumi.Output[str]
-    # The built image's id (`sha256:...`): it changes with the code even when the tag does not.
-    digest: pulumi.Output[str]
+    # The reference the pods run: `<service>:<version>-<content hash>`. It changes whenever the image's content does,
+    # so a code change under an unchanged version still changes the pod template and rolls out.
+    ref: pulumi.Output[str]
 
 
-def build(service: ServiceSettings, apps_dir: Path, base_image: str | None) -> BuiltImage:
-    context = apps_dir / service.name
+def build(service: ServiceSettings, base_image: str | None, builder: str) -> BuiltImage:
+    apps_dir = image_refs.APPS_DIR
+    ref = image_refs.image_ref(service.name, service.version, base_image, apps_dir)
+    if builder != IMAGE_BUILDER_PULUMI:
+        return BuiltImage(ref=pulumi.Output.from_input(ref))
+
+    import pulumi_docker as docker  # only this builder needs the docker provider plugin
+
     image = docker.Image(
         f"{service.name}-image",
-        image_name=service.image_name,
+        image_name=ref,
         build=docker.DockerBuildArgs(
-            context=str(context),
-            dockerfile=str(context / "Dockerfile"),
+            context=str(apps_dir),
+            dockerfile=str(image_refs.dockerfile_of(service.name, apps_dir)),
             args={"BASE_IMAGE": base_image} if base_image else None,
         ),
         skip_push=True,
     )
-    return BuiltImage(name=image.image_name, digest=image.repo_digest)
+    return BuiltImage(ref=image.image_name)
 
 
-def daemon_warning(kube_context: str, env: Mapping[str, str]) -> str | None:
-    """A warning when the images would be built where minikube's node cannot see them, else None.
+def daemon_problem(kube_context: str, builder: str, env: Mapping[str, str]) -> str | None:
+    """Why the images would be built where the cluster's node cannot see them, or None.
 
-    Without DOCKER_HOST the build goes to this machine's daemon; minikube's pods would then try to pull
-    `<name>:<version>` from Docker Hub and the rollout would fail only at its timeout.
+    Without DOCKER_HOST, pulumi-docker builds into this machine's daemon; minikube's pods would then try to pull
+    the image from Docker Hub and the rollout would fail only at its timeout. So for minikube that is an error.
     """
-    if kube_context != "minikube" or env.get("DOCKER_HOST"):
+    if kube_context != "minikube" or builder != IMAGE_BUILDER_PULUMI or env.get("DOCKER_HOST"):
         return None
-    return ("DOCKER_HOST is not set, so the images are built by this machine's Docker daemon, which minikube's node "
-            "cannot see (unless minikube runs with --driver=none): its pods would fail to pull them. Point Docker at "
-            'minikube and rerun: eval "$(minikube -p minikube docker-env)" && pulumi up   (or run: make deploy)')
+    return ("DOCKER_HOST is not set, so the images would be built by this machine's Docker daemon, which minikube's "
+            "node cannot see: its pods would fail to pull them. Point Docker at minikube and rerun: "
+            'eval "$(minikube -p minikube docker-env)" && pulumi up   (or run: make deploy)')

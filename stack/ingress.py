@@ -19,6 +19,10 @@ from stack.labels import MANAGED_BY, PART_OF, TIMEOUT_ANNOTATION
 from stack.workload import PORT_NAME, Workload
 
 INGRESS_CLASS = "nginx"
+# ingress-nginx publishes an Ingress's address when it becomes the leader and then every 60 s
+# (internal/ingress/status/status.go, `updateInterval`), so waiting less than that plus a leader election can fail a
+# first create that is merely early.
+STATUS_WAIT_FLOOR_SECONDS = 150
 
 
 def route(host: str, backend: Workload, namespace: pulumi.Input[str], timeout_seconds: int,
@@ -30,7 +34,7 @@ def route(host: str, backend: Workload, namespace: pulumi.Input[str], timeout_se
             namespace=namespace,
             labels={"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": MANAGED_BY},
             # Pulumi waits for the controller to publish an address; without the ingress addon that never happens.
-            annotations={TIMEOUT_ANNOTATION: str(timeout_seconds)},
+            annotations={TIMEOUT_ANNOTATION: str(max(timeout_seconds, STATUS_WAIT_FLOOR_SECONDS))},
         ),
         spec=IngressSpecArgs(
             ingress_class_name=INGRESS_CLASS,

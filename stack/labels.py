@@ -8,9 +8,10 @@ from __future__ import annotations
 
 PART_OF = "recipes"
 MANAGED_BY = "pulumi"
-IMAGE_DIGEST_ANNOTATION = "recipes/image-digest"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
 TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
+# Server-side apply takes fields another manager owns instead of failing with a conflict (pulumi-kubernetes).
+PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
 
 
 def selector_labels(service: str) -> dict[str, str]:
@@ -23,4 +24,6 @@ def object_labels(service: str) -> dict[str, str]:
 
 
 def pod_labels(service: str, version: str) -> dict[str, str]:
-    return {**object_labels(service), "app.kubernetes.io/version": version}
+    # `app` too, so the kubectl commands people know (`kubectl get pods -l app=web-api`) find our pods. Never in the
+    # selector: that is immutable, and changing it would replace the Deployments.
+    return {**object_labels(service), "app.kubernetes.io/version": version, "app": service}

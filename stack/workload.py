@@ -55,7 +55,7 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudget
 from stack.images import BuiltImage
 from stack.labels import (
     CHANGE_CAUSE_ANNOTATION,
-    IMAGE_DIGEST_ANNOTATION,
+    PATCH_FORCE_ANNOTATION,
     TIMEOUT_ANNOTATION,
     object_labels,
     pod_labels,
@@ -105,7 +105,7 @@ def _container(args: WorkloadArgs) -> ContainerArgs:
     }
     return ContainerArgs(
         name=service.name,
-        image=args.image.name,
+        image=args.image.ref,
         image_pull_policy="IfNotPresent",
         ports=[ContainerPortArgs(name=PORT_NAME, container_port=args.container_port, protocol="TCP")],
         env=[EnvVarArgs(name=name, value=value) for name, value in env.items()],
@@ -136,6 +136,19 @@ def in_cluster_url(service: str, namespace: pulumi.Input[str], cluster_domain: s
     return pulumi.Output.concat("http://", service, ".", namespace, ".svc.", cluster_domain, ":", str(SERVICE_PORT))
 
 
+def _initial_replicas(service: ServiceSettings) -> int:
+    if service.autoscaling is None:
+        return service.replicas
+    return min(max(service.replicas, service.autoscaling.min_replicas), service.autoscaling.max_replicas)
+
+
+def replicas_while_autoscaled(service: ServiceSettings) -> list[str]:
+    """While an autoscaler owns the count, pulumi-kubernetes leaves spec.replicas alone: it drops a field another
+    field manager owns from its apply, and otherwise applies the live value (provider/pkg/await/await.go,
+    handleSSAIgnoreFields). So neither switching on (the count stays) nor scaling by the HPA causes a conflict."""
+    return ["spec.replicas"] if service.autoscaling else []
+
+
 class Workload(pulumi.ComponentResource):
     """A service's Deployment, Service, PodDisruptionBudget and, when autoscaled, HorizontalPodAutoscaler."""
 
@@ -154,27 +167,30 @@ class Workload(pulumi.ComponentResource):
         def metadata(**extra) -> ObjectMetaArgs:
             return ObjectMetaArgs(name=service.name, namespace=args.namespace, labels=labels, **extra)
 
+        deployment_annotations = {
+            CHANGE_CAUSE_ANNOTATION: f"{service.name} {service.version}",
+            # A broken version fails `pulumi up` after this long; maxUnavailable 0 keeps the old pods serving.
+            TIMEOUT_ANNOTATION: str(args.rollout_timeout_seconds),
+        }
+        if not service.autoscaling:
+            # The config owns the replica count: take spec.replicas back from whoever changed it since (an autoscaler
+            # just switched off, `kubectl scale`) rather than fail with a server-side-apply conflict.
+            deployment_annotations[PATCH_FORCE_ANNOTATION] = "true"
+
         self.deployment = Deployment(
             service.name,
-            metadata=metadata(annotations={
-                CHANGE_CAUSE_ANNOTATION: f"{service.name} {service.version}",
-                # A broken version fails `pulumi up` after this long; maxUnavailable 0 keeps the old pods serving.
-                TIMEOUT_ANNOTATION: str(args.rollout_timeout_seconds),
-            }),
+            metadata=metadata(annotations=deployment_annotations),
             spec=DeploymentSpecArgs(
-                # Left to the autoscaler when there is one: two field managers on spec.replicas would conflict.
-                replicas=None if service.autoscaling else service.replicas,
+                # Always set, so switching the autoscaler on never releases the field (the API server would reset
+                # it to 1 pod); while autoscaled it is ignored (see `replicas_while_autoscaled`).
+                replicas=_initial_replicas(service),
                 selector=selector,
                 strategy=DeploymentStrategyArgs(
                     type="RollingUpdate",
                     rolling_update=RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
                 ),
                 template=PodTemplateSpecArgs(
-                    metadata=ObjectMetaArgs(
-                        labels=pod_labels(service.name, service.version),
-                        # A code change under an unchanged tag changes the digest, hence the template: it rolls out.
-                        annotations={IMAGE_DIGEST_ANNOTATION: args.image.digest},
-                    ),
+                    metadata=ObjectMetaArgs(labels=pod_labels(service.name, service.version)),
                     spec=PodSpecArgs(
                         containers=[_container(args)],
                         termination_grace_period_seconds=TERMINATION_GRACE_PERIOD_SECONDS,
@@ -190,12 +206,13 @@ class Workload(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=replicas_while_autoscaled(service)),
         )
 
         self.service = Service(
             service.name,
-            metadata=metadata(),
+            # Pulumi waits for the Service's endpoints; give up when the rollout does, not after its own 10 minutes.
+            metadata=metadata(annotations={TIMEOUT_ANNOTATION: str(args.rollout_timeout_seconds)}),
             spec=ServiceSpecArgs(
                 type="ClusterIP",
                 selector=selector_labels(service.name),

@@ -22,6 +22,9 @@ COMMON_CASES = [
     ("APP_VERSION", "v1 beta", "letters, digits or . _ + -"),
     ("APP_VERSION", '"v1"', "letters, digits or . _ + -"),
     ("HOST", "0.0.0.0/0", "IP address or host name"),
+    ("HEADER_TIMEOUT_SECONDS", "31", "number of seconds from above 0 to 30"),
+    ("HEADER_TIMEOUT_SECONDS", "0", "number of seconds from above 0 to 30"),
+    ("HEADER_TIMEOUT_SECONDS", "forever", "number of seconds from above 0 to 30"),
 ]
 WEB_API_CASES = [
     ("RECIPE_API_URL", "recipe-api:4000", "http:// base URL"),

@@ -77,6 +77,10 @@ def test_head_sends_the_length_but_no_body_and_keeps_the_connection(recipe_api: 
     ("/recipes/42?with=query", 200),
     ("http://example.org/recipes/42", 200),  # absolute form, as proxies send it
     ("/recipes/%ZZ", 400),
+    # An encoded slash is not a path separator: decoding it before routing would make one segment two.
+    ("/recipes%2F42", 404),
+    ("/recipes%2f42", 404),
+    ("/recipes/4%2F2", 400),
 ])
 def test_request_targets(recipe_api: ServiceProcess, target: str, status: int) -> None:
     with connect(recipe_api) as sock:
@@ -107,8 +111,11 @@ def test_a_request_body_is_read_and_ignored(recipe_api: ServiceProcess, framed_b
      400, "bad_request"),
     (b"GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde", 400, "bad_request"),
     (b"GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400, "bad_request"),
+    # RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host.
+    (b"GET /recipes/42 HTTP/1.1\r\n\r\n", 400, "bad_request"),
+    (b"GET /recipes/42 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "bad_request"),
 ], ids=["garbage", "bad-header", "long-url", "huge-headers", "length-and-chunked", "two-lengths",
-        "chunked-not-last"])
+        "chunked-not-last", "no-host", "two-hosts"])
 def test_a_malformed_request_gets_a_json_error_and_a_close(recipe_api: ServiceProcess, request_bytes: bytes,
                                                            status: int, code: str) -> None:
     with connect(recipe_api) as sock:

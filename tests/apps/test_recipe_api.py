@@ -38,10 +38,11 @@ def test_head_answers_like_get_without_a_body(recipe_api: ServiceProcess) -> Non
 
 
 @pytest.mark.parametrize("recipe_id", ["1", "41", "43", "0", "-42", "042" + "0" * 10, "999999999999999999"])
-def test_any_other_integer_id_is_a_json_404(recipe_api: ServiceProcess, recipe_id: str) -> None:
+def test_any_other_integer_id_is_a_json_404_naming_it(recipe_api: ServiceProcess, recipe_id: str) -> None:
     result = http_get(recipe_api.url(f"/recipes/{recipe_id}"))
 
-    assert (result.status, result.content_type, result.json()) == (404, "application/json", {"error": "not_found"})
+    assert (result.status, result.content_type, result.json()) == (
+        404, "application/json", {"error": "not_found", "id": recipe_id})
 
 
 @pytest.mark.parametrize("recipe_id", ["abc", "4.2", "42abc", "0x2a", "4_2", "%2042", "-", "1e3"])

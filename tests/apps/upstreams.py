@@ -141,3 +141,48 @@ def answering_twice(connection: Connection) -> bool:
     """Two answers to one request, in one write: the second must not be taken for the next request's answer."""
     connection.sock.sendall(http_response(200, VALID_BODY) * 2)
     return True
+
+
+def numbered_after_early_hints(connection: Connection) -> bool:
+    """A 103 Early Hints, then the real answer, whose body names the request it answers (1, 2, ... per connection):
+    an interim answer taken for the final one would hand the real one to the next request."""
+    body = b'{"answer_to_request":%d}' % connection.requests
+    connection.sock.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                            + http_response(200, body))
+    return True
+
+
+def continue_then_answer(connection: Connection) -> bool:
+    """A 100 Continue nobody asked for, then the answer."""
+    connection.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" + http_response(200, VALID_BODY))
+    return True
+
+
+CHUNKED_200 = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def one_byte_chunks(total: int) -> Behaviour:
+    """A 200 whose JSON body of `total` bytes comes in 1-byte chunks."""
+    body = b'{"pad":"' + b"x" * (total - 10) + b'"}'
+    framed = b"".join(b"1\r\n%c\r\n" % byte for byte in body) + b"0\r\n\r\n"
+
+    def behave(connection: Connection) -> bool:
+        connection.sock.sendall(CHUNKED_200)
+        for start in range(0, len(framed), 65536):
+            connection.sock.sendall(framed[start:start + 65536])
+        return True
+    return behave
+
+
+def endless_trailer(connection: Connection) -> bool:
+    """A chunked 200 whose trailer section never ends (until the client hangs up)."""
+    connection.sock.sendall(CHUNKED_200 + b"%x\r\n%s\r\n0\r\nX-Endless: " % (len(VALID_BODY), VALID_BODY))
+    for _ in range(4096):  # 256 MiB at most
+        connection.sock.sendall(b"a" * 65536)
+    return False
+
+
+def switching_protocols(connection: Connection) -> bool:
+    connection.sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                            + b"\x81\x05hello")
+    return True

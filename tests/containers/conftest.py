@@ -42,7 +42,8 @@ def images(session_id: str) -> Iterator[dict[str, str]]:
     try:
         with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
             builds = [
-                pool.submit(docker.build_image, service.context, tags[service.name], build_args=build_args)
+                pool.submit(docker.build_image, service.context, tags[service.name], build_args=build_args,
+                            dockerfile=service.dockerfile())
                 for service in SERVICES
             ]
             for build in builds:

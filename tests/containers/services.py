@@ -1,4 +1,5 @@
-"""The two services as the container tests see them (build context, package, the port the image sets) and the chain."""
+"""The two services as the container tests see them (build context, Dockerfile, package, the port the image sets)
+and the chain."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from tests.support.wait import wait_until
 READY_TIMEOUT_SECONDS = 20.0
 
 REPO = Path(__file__).resolve().parents[2]
+# Both images build from apps/ (it holds the shared HTTP package, httpkit), each with its own Dockerfile.
+APPS = REPO / "apps"
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,10 @@ class Service:
 
     @property
     def context(self) -> Path:
-        return REPO / "apps" / self.name
+        return APPS
+
+    def dockerfile(self, context: Path = APPS) -> Path:
+        return context / self.name / "Dockerfile"
 
 
 RECIPE_API = Service("recipe-api", "recipe_api", 4000)

@@ -1,5 +1,10 @@
 """What the end-to-end suite needs, checked in a few bounded seconds, as one message naming each missing piece and
-its fix. The suite skips with that message; the CI machines have neither the Pulumi CLI nor a cluster."""
+its fix. The suite skips with that message.
+
+Its target is the kube context `E2E_KUBE_CONTEXT` names: `minikube` by default (the images built into minikube's
+daemon by pulumi-docker), or any other cluster, such as the local cluster CI runs (`recipes-local`, from
+scripts/local-cluster), where the images are built beforehand by scripts/build-images into the daemon the node
+runs them from."""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from collections.abc import Mapping
 from ops import doctor
 from ops.commands import run_bounded
 
-KUBE_CONTEXT = "minikube"
+MINIKUBE = "minikube"
+KUBE_CONTEXT = os.environ.get("E2E_KUBE_CONTEXT") or MINIKUBE
 CLUSTER_TIMEOUT = 15.0
 
 
@@ -25,13 +31,14 @@ def missing_prerequisites(env: Mapping[str, str] | None = None, system: str | No
     cluster = cluster_problem(ctx)
     if cluster:
         missing.append(cluster)
-    else:
+    elif KUBE_CONTEXT == MINIKUBE:
         ingress = doctor.check_ingress_addon(ctx, doctor.minikube_addons(ctx))
         if not ingress.ok:
             missing.append(f"minikube's ingress addon ({ingress.detail}; fix: {ingress.fix})")
-    docker = doctor.check_docker_env(ctx)
-    if not docker.ok:
-        missing.append(f"Docker pointed at minikube ({docker.detail}; fix: {docker.fix})")
+    if KUBE_CONTEXT == MINIKUBE:
+        docker = doctor.check_docker_env(ctx)
+        if not docker.ok:
+            missing.append(f"Docker pointed at minikube ({docker.detail}; fix: {docker.fix})")
     return "e2e needs: " + "; ".join(missing) if missing else None
 
 
@@ -41,6 +48,8 @@ def cluster_problem(ctx: doctor.Context) -> str | None:
     if outcome.missing:
         return f"kubectl, to reach the cluster (fix: {doctor.install_fix('kubectl', ctx.system)})"
     if not outcome.ok or outcome.stdout.strip() != "ok":
-        return (f"a cluster answering for the kube context '{KUBE_CONTEXT}' ({outcome.describe_failure()}; "
-                "fix: minikube start && minikube addons enable ingress)")
+        fix = ("minikube start && minikube addons enable ingress" if KUBE_CONTEXT == MINIKUBE
+               else f"start the cluster of the context '{KUBE_CONTEXT}' (the local one: scripts/local-cluster up && "
+                    'eval "$(scripts/local-cluster env)")')
+        return f"a cluster answering for the kube context '{KUBE_CONTEXT}' ({outcome.describe_failure()}; fix: {fix})"
     return None

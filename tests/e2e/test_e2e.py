@@ -12,6 +12,9 @@ removed whatever happens):
 Needs the Pulumi CLI, a cluster answering for the kube context `minikube` with the ingress addon, and Docker pointed
 at minikube (`eval "$(minikube -p minikube docker-env)"`); skips with one message naming what is missing otherwise.
 On macOS with minikube's Docker driver, run `minikube tunnel` and set E2E_INGRESS_ADDRESS=127.0.0.1.
+Another cluster: `E2E_KUBE_CONTEXT=<context>`; the images are then built by scripts/build-images into the current
+Docker daemon before each update (imageBuilder external), on RECIPES_BASE_IMAGE when that is set. CI runs the suite
+this way against the local cluster (scripts/local-cluster).
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
+from ops.commands import run_bounded
 from ops.history import load_revisions, render_table
 from ops.pulumi_cli import PulumiCli
 from ops.rollback import rollback
 from tests.e2e.cluster import kubectl_json, namespace_exists, ready_pods
+from tests.e2e.prerequisites import KUBE_CONTEXT, MINIKUBE
 from tests.support.http import HttpResult, http_get
 from tests.support.load import LoadLoop
 from tests.support.wait import wait_until
@@ -47,7 +52,12 @@ INITIAL_CONFIG = {
     "recipes:webApiReplicas": "3",
     "recipes:recipeApiVersion": "v1",
     "recipes:recipeApiReplicas": "5",
+    "recipes:kubeContext": KUBE_CONTEXT,
 }
+if KUBE_CONTEXT != MINIKUBE:
+    INITIAL_CONFIG["recipes:imageBuilder"] = "external"
+    if os.environ.get("RECIPES_BASE_IMAGE"):
+        INITIAL_CONFIG["recipes:baseImage"] = os.environ["RECIPES_BASE_IMAGE"]
 
 
 def echo(line: str) -> None:
@@ -99,11 +109,19 @@ def serves(url: str, expected: tuple[str, str], times: int = 10) -> bool:
     return True
 
 
+def build_images() -> None:
+    """With imageBuilder external, what a CI pipeline does before each update: build what the stack will deploy."""
+    if INITIAL_CONFIG.get("recipes:imageBuilder") == "external":
+        build = run_bounded([str(REPO / "scripts" / "build-images"), STACK], timeout=900, cwd=REPO)
+        assert build.ok, build.describe_failure() + "\n" + build.stderr[-2000:]
+
+
 def ops_cli() -> PulumiCli:
     return PulumiCli(STACK, env={**os.environ, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE})
 
 
 def test_1_deploy_v1_then_the_ingress_serves_v1(stack, ingress_url):
+    build_images()
     result = stack.up(on_output=echo, color="never", message="e2e: deploy v1")
     assert result.summary.result == "succeeded"
     outputs = result.outputs
@@ -118,6 +136,7 @@ def test_1_deploy_v1_then_the_ingress_serves_v1(stack, ingress_url):
 def test_2_rolling_update_to_v2_loses_no_request(stack, ingress_url):
     url = ingress_url["url"]
     stack.set_config("recipes:webApiVersion", auto.ConfigValue("v2"))
+    build_images()
     with LoadLoop(url, headers={"Host": HOST}, concurrency=4, max_seconds=900,
                   classify=lambda result: result.json()["consumer_version"]) as load:
         load.wait_for_requests(50, timeout=30)

@@ -81,7 +81,7 @@ def _positionals(argv: list[str], valued: tuple[str, ...]) -> list[str]:
 
 # ---------------------------------------------------------------- pulumi
 
-PULUMI_VALUED = ("--stack", "-s", "--message", "-m", "--page-size", "--page", "--secrets-provider")
+PULUMI_VALUED = ("--stack", "-s", "--message", "-m", "--page-size", "--page", "--secrets-provider", "--replace")
 
 
 def pulumi(state: dict[str, Any], argv: list[str]) -> str:
@@ -116,6 +116,8 @@ def pulumi(state: dict[str, Any], argv: list[str]) -> str:
         return json.dumps(stack["history"][start:start + page_size], indent=4)
     if words[:2] == ["stack", "output"]:
         outputs = stack["outputs"]
+        if len(words) == 2 and "--json" in argv:
+            return json.dumps(outputs, indent=4)
         if words[2] not in outputs:
             raise Exit(255, f"error: current stack does not have output property '{words[2]}'")
         return str(outputs[words[2]])
@@ -129,7 +131,14 @@ def pulumi(state: dict[str, Any], argv: list[str]) -> str:
         stack["config"].pop(words[2], None)
         return ""
     if words == ["up"]:
-        return _up(fake, stack, argv)
+        return _up(state, stack, argv)
+    if words == ["destroy"]:
+        if "--yes" not in argv and not sys.stdin.isatty():
+            raise Exit(255, "error: --yes or --skip-preview must be passed in to proceed when running in "
+                            "non-interactive mode")
+        _require_passphrase()
+        stack["outputs"] = {}
+        return "Resources:\n    19 deleted"
     raise Exit(2, f"fake pulumi: unsupported call {argv}")
 
 
@@ -150,7 +159,8 @@ def _shown(entry: dict[str, Any]) -> dict[str, Any]:
     return {"secret": True} if entry.get("secret") else {"value": entry["value"], "secret": False}
 
 
-def _up(fake: dict[str, Any], stack: dict[str, Any], argv: list[str]) -> str:
+def _up(state: dict[str, Any], stack: dict[str, Any], argv: list[str]) -> str:
+    fake = state["pulumi"]
     if "--yes" not in argv and not sys.stdin.isatty():
         raise Exit(255, "error: --yes or --skip-preview must be passed in to proceed when running in "
                         "non-interactive mode")
@@ -171,12 +181,18 @@ def _up(fake: dict[str, Any], stack: dict[str, Any], argv: list[str]) -> str:
     if result != "succeeded":
         raise Exit(255, "error: update failed")
     stack["outputs"].update(fake.get("up_outputs", {}))
+    if fake.get("up_builds_images", True):  # pulumi-docker builds the images into the daemon DOCKER_HOST names
+        images = state["docker"]["images"].setdefault(_daemon(state), [])
+        for name, value in stack["outputs"].items():
+            if name.endswith("Image") and value not in images:
+                images.append(value)
     return "Resources:\n    1 updated\n    18 unchanged"
 
 
 # ---------------------------------------------------------------- minikube
 
-MINIKUBE_VALUED = ("-p", "--profile", "-o", "--output", "--shell", "--cni", "--driver")
+MINIKUBE_VALUED = ("-p", "--profile", "-o", "--output", "--shell", "--cni", "--driver", "--cpus", "--memory",
+                   "--kubernetes-version")
 
 
 def minikube(state: dict[str, Any], argv: list[str]) -> str:
@@ -190,7 +206,7 @@ def minikube(state: dict[str, Any], argv: list[str]) -> str:
             "Name": profile,
             "Status": "OK" if fake["running"] else "Stopped",
             "Config": {"Name": profile, "Driver": fake["driver"],
-                       "KubernetesConfig": {"KubernetesVersion": "v1.31.0", "CNI": fake["cni"]}},
+                       "KubernetesConfig": {"KubernetesVersion": fake["kubernetes_version"], "CNI": fake["cni"]}},
         }]
         return json.dumps({"invalid": [], "valid": valid})
     if words == ["status"]:
@@ -203,6 +219,13 @@ def minikube(state: dict[str, Any], argv: list[str]) -> str:
             raise Exit(7)
         return ""
     if words == ["start"]:
+        if not fake["exists"]:  # like minikube: the size and version are chosen when the cluster is created
+            fake["cpus"] = int(_option(argv, "--cpus") or 2)
+            memory = _option(argv, "--memory") or "2200"
+            fake["memory_mib"] = int(memory[:-1]) * 1024 if memory.endswith("g") else int(memory.rstrip("m"))
+        if _option(argv, "--kubernetes-version"):
+            fake["kubernetes_version"] = "v1.34.0" if _option(argv, "--kubernetes-version") == "stable" else \
+                _option(argv, "--kubernetes-version")
         fake.update(exists=True, running=True)
         if _option(argv, "--cni"):
             fake["cni"] = _option(argv, "--cni")
@@ -228,32 +251,79 @@ def minikube(state: dict[str, Any], argv: list[str]) -> str:
 
 # ---------------------------------------------------------------- docker, kubectl
 
+def _daemon(state: dict[str, Any]) -> str:
+    """The daemon DOCKER_HOST names: minikube's node, or this machine's ('local')."""
+    host = os.environ.get("DOCKER_HOST")
+    if host == MINIKUBE_DOCKER_HOST and state["minikube"]["running"]:
+        return "minikube"
+    if host:
+        raise Exit(1, f"Cannot connect to the Docker daemon at {host}. Is the docker daemon running?")
+    return "local"
+
+
 def docker(state: dict[str, Any], argv: list[str]) -> str:
     if argv == ["--version"]:
         return "Docker version 27.3.1, build ce12230"
     if argv[:1] == ["info"]:
-        host = os.environ.get("DOCKER_HOST")
-        if host == MINIKUBE_DOCKER_HOST and state["minikube"]["running"]:
-            return "minikube"
-        if host:
-            raise Exit(1, f"Cannot connect to the Docker daemon at {host}. Is the docker daemon running?")
-        return state["docker"]["local_daemon_name"]
+        daemon = _daemon(state)
+        return "minikube" if daemon == "minikube" else state["docker"]["local_daemon_name"]
+    if argv[:2] == ["image", "inspect"]:
+        images = state["docker"]["images"].get(_daemon(state), [])
+        references = _positionals(argv[2:], ("--format", "-f"))
+        missing = [ref for ref in references if ref not in images]
+        if missing:
+            raise Exit(1, f"Error response from daemon: No such image: {missing[0]}")
+        return "\n".join(f"sha256:{abs(hash(ref)):064x}"[:71] for ref in references)
     raise Exit(2, f"fake docker: unsupported call {argv}")
 
 
+KUBECTL_VALUED = ("--context", "--kubeconfig", "-o", "--output", "--namespace", "-n", "--raw")
+
+
 def kubectl(state: dict[str, Any], argv: list[str]) -> str:
+    fake = state["kubectl"]
     if argv[:2] == ["version", "--client"]:
         return json.dumps({"clientVersion": {"gitVersion": "v1.31.0"}, "kustomizeVersion": "v5.4.2"})
-    if argv[:2] == ["config", "get-contexts"]:
-        return "\n".join(state["kubectl"]["contexts"])
+    words = _positionals(argv, KUBECTL_VALUED)
+    if words[:2] == ["config", "get-contexts"]:
+        return "\n".join(fake["contexts"])
+    if words[:2] == ["config", "set-context"]:
+        if words[2] not in fake["contexts"]:
+            raise Exit(1, f'error: no context exists with the name: "{words[2]}"')
+        fake.setdefault("namespaces", {})[words[2]] = _option(argv, "--namespace")
+        return f'Context "{words[2]}" modified.'
     context = _option(argv, "--context")
-    if "--raw" in argv and _option(argv, "--raw") == "/readyz":
-        if context not in state["kubectl"]["contexts"]:
-            raise Exit(1, f'error: context "{context}" does not exist')
-        if not state["minikube"]["running"]:
-            raise Exit(1, "The connection to the server 192.168.49.2:8443 was refused - did you specify the right "
-                          "host or port?")
+    if context not in fake["contexts"]:
+        raise Exit(1, f'error: context "{context}" does not exist')
+    minikube = context == "minikube"
+    if (minikube and not state["minikube"]["running"]) or context in fake.get("down", []):
+        raise Exit(1, "The connection to the server 192.168.49.2:8443 was refused - did you specify the right "
+                      "host or port?")
+    raw = _option(argv, "--raw")
+    if raw == "/readyz":
         return "ok"
+    if raw == "/version":
+        version = state["minikube"]["kubernetes_version"] if minikube else fake["server_version"]
+        major, minor = version.lstrip("v").split(".")[:2]
+        return json.dumps({"major": major, "minor": minor, "gitVersion": version, "platform": "linux/amd64"})
+    if words[:2] == ["get", "ingressclass"]:
+        if minikube and state["minikube"]["addons"].get("ingress") != "enabled" or \
+                not minikube and words[2] not in fake["ingress_classes"]:
+            raise Exit(1, f'Error from server (NotFound): ingressclasses.networking.k8s.io "{words[2]}" not found')
+        return f"ingressclass.networking.k8s.io/{words[2]}"
+    if words[:2] == ["get", "nodes"]:
+        if minikube:
+            nodes = [{"cpu": str(state["minikube"]["cpus"]), "memory": f"{state['minikube']['memory_mib']}Mi"}]
+        else:
+            nodes = fake["nodes"]
+        return json.dumps({"kind": "List", "items": [
+            {"metadata": {"name": f"node-{index}"}, "spec": {}, "status": {"allocatable": dict(node, pods="110")}}
+            for index, node in enumerate(nodes)]})
+    if words[:2] == ["get", "pods"]:
+        return json.dumps({"kind": "List", "items": [
+            {"metadata": {"name": pod["name"], "namespace": pod["namespace"]},
+             "spec": {"containers": [{"name": "main", "resources": {"requests": pod["requests"]}}]}}
+            for pod in fake["pods"]]})
     raise Exit(2, f"fake kubectl: unsupported call {argv}")
 
 

@@ -16,16 +16,32 @@ FAKE_TOOLS = ("pulumi", "minikube", "kubectl", "docker")
 RECORDED_HISTORY = json.loads((HERE / "recorded_history.json").read_text())
 
 
+# What a minikube node runs before the stack arrives (kubeadm's control plane, CoreDNS, the ingress addon), with the
+# requests ops.capacity documents.
+SYSTEM_PODS = [
+    {"name": "kube-apiserver-minikube", "namespace": "kube-system", "requests": {"cpu": "250m"}},
+    {"name": "kube-controller-manager-minikube", "namespace": "kube-system", "requests": {"cpu": "200m"}},
+    {"name": "kube-scheduler-minikube", "namespace": "kube-system", "requests": {"cpu": "100m"}},
+    {"name": "etcd-minikube", "namespace": "kube-system", "requests": {"cpu": "100m", "memory": "100Mi"}},
+    {"name": "coredns-6f6b679f8f-x2x9q", "namespace": "kube-system", "requests": {"cpu": "100m", "memory": "70Mi"}},
+    {"name": "ingress-nginx-controller-bc57996ff-8kq2v", "namespace": "ingress-nginx",
+     "requests": {"cpu": "100m", "memory": "90Mi"}},
+]
+
+
 def default_state() -> dict[str, Any]:
-    """A laptop where everything is in place: minikube running with ingress, the context present."""
+    """A laptop where everything is in place: a default-sized minikube (2 CPUs, 2200 MiB, Kubernetes 1.31) running
+    with ingress, the context present."""
     return {
         "pulumi": {"version": "v3.280.0", "stacks": {}, "fail": {}},
         "minikube": {
             "version": "v1.34.0", "exists": True, "running": True, "driver": "docker", "cni": "",
             "addons": {"ingress": "enabled", "metrics-server": "disabled", "dashboard": "disabled"},
+            "cpus": 2, "memory_mib": 2200, "kubernetes_version": "v1.31.0",
         },
-        "docker": {"local_daemon_name": "laptop"},
-        "kubectl": {"contexts": ["minikube"]},
+        "docker": {"local_daemon_name": "laptop", "images": {"local": [], "minikube": []}},
+        "kubectl": {"contexts": ["minikube"], "pods": copy.deepcopy(SYSTEM_PODS), "server_version": "v1.31.0",
+                    "ingress_classes": ["nginx"], "nodes": [{"cpu": "4", "memory": "8Gi"}], "down": []},
     }
 
 

@@ -10,15 +10,34 @@ from tests.ops.fake_cli import MINIKUBE_DOCKER_HOST
 from tests.ops.fakes import run_python_module
 
 ALL_TOOLS = ("pulumi", "minikube", "kubectl", "docker")
+# Requests set explicitly, so the capacity checks do not follow Pulumi.yaml's defaults.
+SIZED = {f"recipes:{service}{key}": value for service in ("webApi", "recipeApi")
+         for key, value in (("CpuRequest", "100m"), ("MemoryRequest", "64Mi"))}
+
+
+def context(fake, *, system="Linux", settings=None, **env):
+    settings = settings or {}
+    return Context(env=fake.env(**env), system=system, settings=settings, machine="x86_64", root=False,
+                   kube_context=settings.get("recipes:kubeContext", "minikube"))
 
 
 def checks_by_name(fake, *, system="Linux", settings=None, **env):
-    ctx = Context(env=fake.env(**env), system=system, settings=settings or {})
-    return {check.name: check for check in doctor.tool_checks(ctx) + doctor.cluster_checks(ctx)}
+    return {check.name: check for check in doctor.all_checks(context(fake, system=system, settings=settings, **env))}
 
 
 def failed(checks):
-    return {name: check.fix for name, check in checks.items() if not check.ok}
+    return {name: check.fix for name, check in checks.items() if not check.ok and not check.skipped}
+
+
+def labels(stdout):
+    """{check name: label} from the printed report."""
+    rows = {}
+    for line in stdout.splitlines():
+        parts = line.split("  ")
+        if parts and parts[0].strip() in ("ok", "FAIL", "warn", "--"):
+            rest = [part.strip() for part in parts[1:] if part.strip()]
+            rows[rest[0]] = parts[0].strip()
+    return rows
 
 
 @pytest.fixture
@@ -53,7 +72,7 @@ def test_a_missing_tool_fails_with_its_install_command(fake, missing, check, fix
     assert f"'{missing}' is not on PATH" in checks[check].detail
     result = run_python_module(fake, "ops.doctor", DOCKER_HOST=MINIKUBE_DOCKER_HOST)
     assert result.returncode == 1
-    assert f"FAIL  {check}" in result.stdout and fix in result.stdout
+    assert f"FAIL  {check}" in result.stdout and doctor.install_fix(missing, "Linux") in result.stdout
 
 
 def test_tools_only_stops_before_the_cluster_checks(fake):
@@ -92,22 +111,64 @@ def test_python_older_than_3_11_fails():
     assert doctor.check_python(Context(env={}, system="Linux"), version=(3, 11, 0)).ok
 
 
-def test_minikube_stopped_fails_with_minikube_start(laptop):
+def test_minikube_stopped_is_one_failure_and_what_needs_it_is_not_checked(laptop):
     laptop.state["minikube"]["running"] = False
     laptop.save()
     checks = checks_by_name(laptop, DOCKER_HOST=MINIKUBE_DOCKER_HOST)
     assert checks["minikube running"].fix == "minikube start -p minikube"
     assert "Host Stopped, Kubelet Stopped, APIServer Stopped" in checks["minikube running"].detail
-    assert checks["ingress addon"].fix == "minikube start -p minikube && minikube addons enable ingress -p minikube"
-    assert not checks["docker -> minikube"].ok
+    assert failed(checks) == {"minikube running": "minikube start -p minikube"}
+    for name in ("ingress addon", "docker -> minikube", "kube context 'minikube'"):
+        assert checks[name].skipped and checks[name].detail == "not checked: minikube is not running (see above)"
     assert ["addons", "list", "-p", "minikube", "-o", "json"] not in laptop.argvs("minikube")
+    assert laptop.calls("kubectl") == [] or all(call["argv"][:2] == ["version", "--client"]
+                                                for call in laptop.calls("kubectl"))
+
+
+def test_two_root_causes_are_two_failures_and_one_summary(fake):
+    # The new user's machine from issue 10: neither minikube nor pulumi installed, no docker-env.
+    fake.install("docker", "kubectl")
+    result = run_python_module(fake, "ops.doctor")
+    assert result.returncode == 1
+    rows = labels(result.stdout)
+    assert [name for name, label in rows.items() if label == "FAIL"] == ["minikube CLI", "pulumi CLI"]
+    assert {name for name, label in rows.items() if label == "--"} == {
+        "minikube running", "ingress addon", "docker -> minikube", "kube context 'minikube'"}
+    assert "not checked: the minikube CLI is missing (see above)" in result.stdout
+    assert result.stdout.count("fix: ") == 2
+    assert result.stdout.rstrip().endswith(
+        "2 required check(s) failed: minikube CLI, pulumi CLI (4 more not checked until then). "
+        "Run the fix shown for each, then rerun: make doctor")
+    assert fake.argvs("minikube") == []
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "root", "fix"),
+    [
+        ("Linux", "x86_64", False, "curl -LO https://storage.googleapis.com/minikube/releases/latest/"
+                                   "minikube-linux-amd64 && sudo install minikube-linux-amd64 /usr/local/bin/minikube"),
+        ("Linux", "aarch64", True, "curl -LO https://storage.googleapis.com/minikube/releases/latest/"
+                                   "minikube-linux-arm64 && install minikube-linux-arm64 /usr/local/bin/minikube"),
+        ("Darwin", "arm64", False, "brew install minikube"),
+    ],
+)
+def test_the_minikube_install_line_fits_the_os_the_architecture_and_root(system, machine, root, fix):
+    assert doctor.install_fix("minikube", system, machine, root) == fix
+
+
+def test_sudo_only_when_not_root_and_kubectl_for_the_architecture():
+    assert doctor.install_fix("python", "Linux", "x86_64", True).startswith("apt-get install -y python3.11 ")
+    assert doctor.install_fix("python", "Linux", "x86_64", False).startswith("sudo apt-get install")
+    kubectl = doctor.install_fix("kubectl", "Linux", "aarch64", True)
+    assert "/bin/linux/arm64/kubectl" in kubectl and "&& install kubectl /usr/local/bin/kubectl" in kubectl
 
 
 def test_no_minikube_cluster_at_all_fails_with_minikube_start(laptop):
     laptop.state["minikube"].update(exists=False, running=False)
     laptop.save()
     check = checks_by_name(laptop)["minikube running"]
-    assert not check.ok and check.fix == "minikube start -p minikube"
+    assert not check.ok
+    assert check.fix == "minikube start --cpus=4 --memory=4g -p minikube    # or: make deploy, which creates it so"
     assert 'Profile "minikube" not found' in check.detail
 
 
@@ -164,8 +225,9 @@ def test_network_policies_on_a_cni_that_ignores_them_is_a_warning(laptop):
     assert not check.ok and not check.required
     assert "minikube's default" in check.detail
     # The recreated cluster needs its ingress addon back, or the next deploy's Ingress never gets an address.
-    assert check.fix.startswith("minikube delete -p minikube && minikube start -p minikube --cni=calico && "
-                                "minikube addons enable ingress -p minikube    #")
+    assert check.fix.startswith("minikube delete -p minikube && minikube start --cpus=4 --memory=4g -p minikube "
+                                "--cni=calico && minikube addons enable ingress -p minikube    # recreates the "
+                                "cluster, then make deploy redeploys it")
     assert "NetworkPolicy CNI" not in checks_by_name(laptop, settings={"recipes:networkPolicies": "false"})
     laptop.state["minikube"]["cni"] = "calico"
     laptop.save()
@@ -179,3 +241,97 @@ def test_only_runs_a_single_check(laptop):
     assert result.returncode == 1
     assert laptop.argvs("minikube") == [["status", "-p", "minikube", "-o", "json"]]
     assert laptop.calls("pulumi") == []
+
+
+# ---------------------------------------------------------------- Kubernetes version (issue 9, item 9)
+
+def test_a_server_older_than_1_30_fails_with_the_upgrade_command(laptop):
+    assert checks_by_name(laptop)["Kubernetes version"].ok
+    laptop.state["minikube"]["kubernetes_version"] = "v1.29.4"
+    laptop.save()
+    check = checks_by_name(laptop)["Kubernetes version"]
+    assert not check.ok and check.required
+    assert check.detail == "v1.29.4 is older than 1.30, which the pods' preStop sleep action needs"
+    assert check.fix.startswith("minikube start -p minikube --kubernetes-version=stable")
+    assert ["--context", "minikube", "get", "--raw", "/version"] in laptop.argvs("kubectl")
+
+
+def test_without_kubectl_minikubes_version_comes_from_its_profile(fake):
+    fake.install("pulumi", "minikube", "docker")
+    fake.state["minikube"]["kubernetes_version"] = "v1.28.3"
+    fake.save()
+    (fake.home / ".kube").mkdir()
+    (fake.home / ".kube" / "config").write_text("contexts:\n- name: minikube\n")
+    checks = checks_by_name(fake, DOCKER_HOST=MINIKUBE_DOCKER_HOST)
+    assert not checks["Kubernetes version"].ok and "v1.28.3 is older than 1.30" in checks["Kubernetes version"].detail
+    assert checks["node capacity"].skipped  # needs kubectl, which is optional on minikube
+
+
+# ---------------------------------------------------------------- node capacity (issue 9, item 2)
+
+def test_the_default_stack_fits_a_default_minikube_node(laptop):
+    check = checks_by_name(laptop, settings=SIZED)["node capacity"]
+    assert check.ok, check.detail
+    assert "the stack requests up to 1000m CPU, 640Mi memory" in check.detail
+    assert "1150m CPU, 1940Mi memory free (2000m CPU, 2200Mi memory allocatable, 850m CPU, 260Mi memory " \
+           "requested by other namespaces)" in check.detail
+
+
+def test_a_scale_out_that_does_not_fit_fails_and_names_the_bigger_node_or_fewer_pods(laptop):
+    check = checks_by_name(laptop, settings={**SIZED, "recipes:recipeApiReplicas": "10"})["node capacity"]
+    assert not check.ok and check.required
+    assert check.detail.startswith("pods would stay Pending: the stack requests up to 1500m CPU")
+    assert "recipe-api 10 replicas + 1 surge x 100m CPU, 64Mi memory" in check.detail
+    assert "minikube start --cpus=4 --memory=4g -p minikube" in check.fix
+    assert "pulumi config set recipeApiReplicas" in check.fix
+
+
+def test_the_stacks_own_pods_do_not_count_against_it_and_autoscaling_counts_its_maximum(laptop):
+    laptop.state["kubectl"]["pods"] += [
+        {"name": f"recipe-api-{index}", "namespace": "recipes", "requests": {"cpu": "100m", "memory": "64Mi"}}
+        for index in range(5)]
+    laptop.save()
+    assert checks_by_name(laptop, settings=SIZED)["node capacity"].ok
+    autoscaled = {**SIZED, "recipes:webApiAutoscale": "true"}
+    check = checks_by_name(laptop, settings=autoscaled)["node capacity"]
+    assert not check.ok and "web-api 10 autoscale max + 1 surge" in check.detail
+    laptop.state["minikube"].update(cpus=4, memory_mib=4096)
+    laptop.save()
+    assert checks_by_name(laptop, settings=autoscaled)["node capacity"].ok
+
+
+def test_make_doctor_reads_the_stacks_replicas_from_its_file(laptop, tmp_path):
+    result = run_python_module(laptop, "ops.doctor", "--only", "capacity")
+    assert result.returncode == 0, result.stdout
+    assert "ok    node capacity" in result.stdout
+
+
+# ---------------------------------------------------------------- a context that is not minikube
+
+def test_another_context_is_checked_without_minikube(laptop):
+    laptop.state["kubectl"]["contexts"].append("recipes-local")
+    laptop.save()
+    checks = checks_by_name(laptop, settings={"recipes:kubeContext": "recipes-local"})
+    assert failed(checks) == {}, failed(checks)
+    assert set(checks) >= {"kube context 'recipes-local'", "cluster answers", "IngressClass 'nginx'",
+                           "Kubernetes version", "node capacity"}
+    assert not {"minikube running", "ingress addon", "docker -> minikube", "NetworkPolicy CNI"} & set(checks)
+    assert [argv for argv in laptop.argvs("minikube") if argv != ["version", "--short"]] == []
+    assert ["--context", "recipes-local", "get", "--raw", "/readyz"] in laptop.argvs("kubectl")
+
+
+def test_another_context_without_ingress_nginx_or_down_fails_once(laptop):
+    laptop.state["kubectl"]["contexts"].append("recipes-local")
+    laptop.state["kubectl"]["ingress_classes"] = []
+    laptop.save()
+    settings = {"recipes:kubeContext": "recipes-local"}
+    check = checks_by_name(laptop, settings=settings)["IngressClass 'nginx'"]
+    assert not check.ok and "ingress-nginx" in check.fix
+    laptop.state["kubectl"]["down"] = ["recipes-local"]
+    laptop.save()
+    checks = checks_by_name(laptop, settings=settings)
+    assert list(failed(checks)) == ["cluster answers"]
+    assert checks["node capacity"].skipped and checks["Kubernetes version"].skipped
+    missing = checks_by_name(laptop, settings={"recipes:kubeContext": "nowhere"})
+    assert list(failed(missing)) == ["kube context 'nowhere'"]
+    assert "pulumi config set kubeContext" in missing["kube context 'nowhere'"].fix

@@ -8,15 +8,18 @@ import pytest
 
 from ops.revisions import parse_history
 from ops.rollback import Change, plan_changes
+from tests.ops.fake_cli import MINIKUBE_DOCKER_HOST
 from tests.ops.fakes import RECORDED_HISTORY, run_python_module
 from tests.ops.test_history import table_rows
 
 HISTORY_CALL = ["stack", "history", "--json", "--stack", "dev", "--page-size", "100", "--page", "1"]
+ALL_TOOLS = ("pulumi", "minikube", "kubectl", "docker")
 
 
 @pytest.fixture
 def dev(fake):
-    fake.install("pulumi").add_stack("dev", RECORDED_HISTORY)
+    """The dev stack on a laptop with minikube running, in a shell without docker-env."""
+    fake.install(*ALL_TOOLS).add_stack("dev", RECORDED_HISTORY)
     return fake
 
 
@@ -24,6 +27,7 @@ def test_rollback_sets_revision_ns_values_then_runs_up(dev):
     result = run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "1")
     assert result.returncode == 0, result.stderr
     assert dev.argvs("pulumi") == [
+        ["version"],
         HISTORY_CALL,
         ["config", "--json", "--stack", "dev"],
         ["config", "set", "--stack", "dev", "recipes:recipeApiReplicas", "5"],
@@ -55,8 +59,8 @@ def test_rolling_back_to_the_revision_already_in_place_changes_no_config_and_con
     result = run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "7")
     assert result.returncode == 0, result.stderr
     assert "already matches" in result.stdout
-    assert [argv[:2] for argv in dev.argvs("pulumi")[before:]] == [["stack", "history"], ["config", "--json"],
-                                                                   ["up", "--stack"]]
+    assert [argv[:2] for argv in dev.argvs("pulumi")[before:]] == [["version"], ["stack", "history"],
+                                                                   ["config", "--json"], ["up", "--stack"]]
 
 
 def test_placement_keys_stay_as_they_are(dev):
@@ -82,23 +86,60 @@ def test_refusals_name_the_reason_and_change_nothing(dev, revision, reason):
     assert result.returncode == 1
     assert "rollback refused, nothing changed:" in result.stderr
     assert reason in result.stderr
-    assert dev.argvs("pulumi") == [HISTORY_CALL]
+    assert dev.argvs("pulumi") == [["version"], HISTORY_CALL]
     assert dev.load() == state_before
 
 
 def test_a_stack_without_history_is_refused(fake):
-    fake.install("pulumi").add_stack("dev", [])
+    fake.install(*ALL_TOOLS).add_stack("dev", [])
     result = run_python_module(fake, "ops.rollback", "--stack", "dev", "--yes", "1")
     assert result.returncode == 1
     assert "the stack 'dev' has no history yet" in result.stderr
-    assert fake.argvs("pulumi") == [HISTORY_CALL]
+    assert fake.argvs("pulumi") == [["version"], HISTORY_CALL]
 
 
 def test_without_yes_and_without_a_terminal_nothing_is_asked_or_changed(dev):
     result = run_python_module(dev, "ops.rollback", "--stack", "dev", "1")
     assert result.returncode == 1
     assert "rerun with YES=1" in result.stderr
-    assert dev.calls("pulumi") == []
+    assert dev.argvs("pulumi") == [["version"]]
+
+
+def test_a_missing_cli_is_named_before_the_confirmation(fake):
+    # issue 10 item 2: the tools first, then YES=1.
+    fake.install("minikube", "docker")
+    result = run_python_module(fake, "ops.rollback", "--stack", "dev", "1")
+    assert result.returncode == 1
+    assert "the Pulumi CLI is not on PATH; install it:" in result.stderr
+    assert "YES=1" not in result.stderr
+
+
+def test_a_revision_that_is_not_a_number_gets_the_makefiles_usage(dev):
+    result = run_python_module(dev, "ops.rollback", "--stack", "dev", "abc")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: make rollback TO=<revision> [YES=1]")
+    assert "TO must be a revision number, not 'abc'" in result.stderr
+    assert dev.calls() == []
+
+
+def test_the_engine_runs_with_docker_pointed_at_minikube(dev):
+    # issue 9 item 7: a shell without docker-env gets it, as make deploy does.
+    assert run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "2").returncode == 0
+    [up] = [call for call in dev.calls("pulumi") if call["argv"][0] == "up"]
+    assert up["env"]["DOCKER_HOST"] == MINIKUBE_DOCKER_HOST
+    assert ["-p", "minikube", "docker-env", "--shell", "bash"] in dev.argvs("minikube")
+
+
+def test_without_a_running_minikube_nothing_is_changed_and_the_fix_named(dev):
+    dev.state["minikube"]["running"] = False
+    dev.save()
+    state_before = copy.deepcopy(dev.state)
+    result = run_python_module(dev, "ops.rollback", "--stack", "dev", "--yes", "2")
+    assert result.returncode == 1
+    assert "the images must be built by minikube's Docker daemon" in result.stderr
+    assert "start it: minikube start -p minikube" in result.stderr
+    assert dev.argvs("pulumi") == [["version"]]
+    assert dev.load()["pulumi"] == state_before["pulumi"]
 
 
 def test_a_failed_up_says_the_config_now_holds_revision_ns_values(dev):

@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from unittest import mock
+
 import pulumi
 from pulumi.runtime import settings as runtime_settings
+
+from stack import image_refs
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "__main__.py"
@@ -85,8 +89,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 def evaluate(config: Mapping[str, Any] | None = None, *, digests: Mapping[str, str] | None = None,
-             dev_stack: bool = True) -> Evaluation:
-    """Run `__main__.py` with `config` (keys without the `recipes:` prefix) on top of Pulumi.dev.yaml's values."""
+             dev_stack: bool = True, apps_dir: Path | None = None) -> Evaluation:
+    """Run `__main__.py` with `config` (keys without the `recipes:` prefix) on top of Pulumi.dev.yaml's values;
+    `apps_dir`: the services' sources to build from instead of the repository's `apps/`."""
     values = dict(dev_stack_config() if dev_stack else {})
     values.update(config or {})
     mocks = RecordingMocks(digests)
@@ -101,7 +106,8 @@ def evaluate(config: Mapping[str, Any] | None = None, *, digests: Mapping[str, s
         root = runtime_settings.get_root_resource()
         return pulumi.Output.from_input(dict(root.outputs)).apply(evaluation.exports.update)
 
-    program()
+    with mock.patch.object(image_refs, "APPS_DIR", apps_dir or image_refs.APPS_DIR):
+        program()
     monitor = runtime_settings.SETTINGS.monitor
     urns = {(resource.urn.rsplit("::", 1)[1], resource.urn.split("::")[2].rsplit("$", 1)[-1]): resource.urn
             for resource in monitor.resources.values()}

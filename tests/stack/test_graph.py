@@ -11,15 +11,8 @@ import pytest
 
 from stack.workload import PRE_STOP_SLEEP_SECONDS, SHUTDOWN_DELAY_SECONDS
 from tests.stack.manifests import containers, env, matches, pod_labels, port_numbers, resolves_to_declared_port
-from tests.stack.mocked import (
-    DOCKER_IMAGE,
-    INGRESS_IP,
-    K8S_PROVIDER,
-    ROOT,
-    Evaluation,
-    evaluate,
-    image_digest,
-)
+from stack.image_refs import image_ref
+from tests.stack.mocked import DOCKER_IMAGE, INGRESS_IP, K8S_PROVIDER, ROOT, Evaluation, evaluate
 
 SERVICES = ("web-api", "recipe-api")
 EXPORTS = {"url", "ingressAddress", "curlCommand", "webApiImage", "recipeApiImage", "webApiVersion",
@@ -39,7 +32,8 @@ def test_declares_exactly_the_expected_objects(dev: Evaluation) -> None:
         ("NetworkPolicy", "web-api"), ("NetworkPolicy", "recipe-api"),
         ("Ingress", "recipes"),
     ])
-    assert sorted(r.inputs["imageName"] for r in dev.of_type(DOCKER_IMAGE)) == ["recipe-api:v1", "web-api:v1"]
+    assert sorted(r.inputs["imageName"] for r in dev.of_type(DOCKER_IMAGE)) == [
+        image_ref("recipe-api", "v1", None), image_ref("web-api", "v1", None)]
     assert len(dev.of_type(K8S_PROVIDER)) == 1
     assert sorted(r.name for r in dev.of_type("recipes:index:Workload")) == ["recipe-api", "web-api"]
 
@@ -56,7 +50,7 @@ def test_every_kubernetes_object_uses_the_explicit_provider_for_the_configured_c
     (provider,) = dev.of_type(K8S_PROVIDER)
     assert provider.name == "cluster"
     assert provider.inputs["context"] == "minikube"
-    assert "kubeconfig" not in provider.inputs
+    assert provider.inputs["kubeconfig"] == ""  # unset for the provider, which then applies client-go's rules
     objects = dev.kubernetes_objects()
     assert len(objects) == 10
     for resource in objects:
@@ -84,8 +78,8 @@ def test_exports_under_the_dev_config(dev: Evaluation) -> None:
         "url": "http://example.org/",
         "ingressAddress": INGRESS_IP,
         "curlCommand": f'curl -H "Host: example.org" http://{INGRESS_IP}/',
-        "webApiImage": "web-api:v1",
-        "recipeApiImage": "recipe-api:v1",
+        "webApiImage": image_ref("web-api", "v1", None),
+        "recipeApiImage": image_ref("recipe-api", "v1", None),
         "webApiVersion": "v1",
         "recipeApiVersion": "v1",
         "webApiReplicas": 3,
@@ -97,24 +91,25 @@ def test_exports_under_the_dev_config(dev: Evaluation) -> None:
 def test_other_versions_replicas_host_and_namespace_flow_through() -> None:
     evaluation = evaluate(OTHER)
     assert set(evaluation.exports) == EXPORTS
-    assert evaluation.exports["webApiImage"] == "web-api:v7"
-    assert evaluation.exports["recipeApiImage"] == "recipe-api:2.0.1"
+    assert evaluation.exports["webApiImage"] == image_ref("web-api", "v7", None)
+    assert evaluation.exports["webApiImage"].startswith("web-api:v7-")
+    assert evaluation.exports["recipeApiImage"] == image_ref("recipe-api", "2.0.1", None)
     assert (evaluation.exports["webApiReplicas"], evaluation.exports["recipeApiReplicas"]) == (4, 9)
     assert evaluation.exports["namespace"] == "shop"
     assert evaluation.exports["curlCommand"] == f'curl -H "Host: shop.example.com" http://{INGRESS_IP}/'
-    assert sorted(r.inputs["imageName"] for r in evaluation.of_type(DOCKER_IMAGE)) == ["recipe-api:2.0.1",
-                                                                                       "web-api:v7"]
+    assert sorted(r.inputs["imageName"] for r in evaluation.of_type(DOCKER_IMAGE)) == [
+        image_ref("recipe-api", "2.0.1", None), image_ref("web-api", "v7", None)]
     for name, version, replicas in [("web-api", "v7", 4), ("recipe-api", "2.0.1", 9)]:
         deployment = evaluation.one("Deployment", name)
         assert deployment.inputs["metadata"]["namespace"] == "shop"
         assert deployment.inputs["spec"]["replicas"] == replicas
         assert pod_labels(deployment)["app.kubernetes.io/version"] == version
         assert env(deployment)["APP_VERSION"] == version
-        assert containers(deployment)[0]["image"] == f"{name}:{version}"
+        assert containers(deployment)[0]["image"] == image_ref(name, version, None)
         assert deployment.inputs["metadata"]["annotations"]["kubernetes.io/change-cause"] == f"{name} {version}"
         assert deployment.inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] == "240"
     web_resources = containers(evaluation.one("Deployment", "web-api"))[0]["resources"]
-    assert web_resources == {"requests": {"cpu": "200m", "memory": "64Mi"}, "limits": {"cpu": "500m",
+    assert web_resources == {"requests": {"cpu": "200m", "memory": "32Mi"}, "limits": {"cpu": "500m",
                                                                                       "memory": "256Mi"}}
     assert evaluation.one("Namespace", "shop")
     (rule,) = evaluation.one("Ingress", "recipes").inputs["spec"]["rules"]
@@ -140,18 +135,23 @@ def test_a_version_change_is_an_in_place_rolling_update_not_a_replacement(dev: E
         assert "app.kubernetes.io/version" not in after.inputs["spec"]["selector"]["matchLabels"]
         assert pod_labels(after)["app.kubernetes.io/version"] == version
         assert pod_labels(before)["app.kubernetes.io/version"] == "v1"
-        assert containers(after)[0]["image"] == f"{name}:{version}"
+        assert containers(after)[0]["image"] == image_ref(name, version, None)
 
 
-def test_a_new_image_under_the_same_tag_changes_the_pod_template(dev: Evaluation) -> None:
-    rebuilt_digest = "sha256:" + "f" * 64
-    rebuilt = evaluate(digests={"web-api:v1": rebuilt_digest})
-    before, after = dev.one("Deployment", "web-api"), rebuilt.one("Deployment", "web-api")
-    annotation = "recipes/image-digest"
-    assert before.inputs["spec"]["template"]["metadata"]["annotations"][annotation] == image_digest("web-api:v1")
-    assert after.inputs["spec"]["template"]["metadata"]["annotations"][annotation] == rebuilt_digest
-    assert _identity(rebuilt) == _identity(dev)
-    assert rebuilt.one("Deployment", "recipe-api").inputs == dev.one("Deployment", "recipe-api").inputs
+def test_a_code_change_under_the_same_version_changes_only_that_services_pod_template(dev: Evaluation,
+                                                                                     tmp_path) -> None:
+    import shutil
+
+    apps = tmp_path / "apps"
+    shutil.copytree(ROOT / "apps", apps, ignore=shutil.ignore_patterns("__pycache__"))
+    (apps / "web-api" / "web_api" / "routes.py").write_text(
+        (apps / "web-api" / "web_api" / "routes.py").read_text() + "\n# a code change\n")
+    changed = evaluate(apps_dir=apps)
+    before, after = dev.one("Deployment", "web-api"), changed.one("Deployment", "web-api")
+    assert containers(before)[0]["image"] != containers(after)[0]["image"]
+    assert containers(after)[0]["image"].startswith("web-api:v1-")
+    assert _identity(changed) == _identity(dev)  # updated in place: a rolling update
+    assert changed.one("Deployment", "recipe-api").inputs == dev.one("Deployment", "recipe-api").inputs
 
 
 def test_web_api_reaches_the_recipe_api_service_by_its_dns_name_and_port(dev: Evaluation) -> None:
@@ -244,7 +244,7 @@ def test_labels_and_change_cause(dev: Evaluation, name: str) -> None:
     selector = deployment.inputs["spec"]["selector"]["matchLabels"]
     assert selector == {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "recipes"}
     assert pod_labels(deployment) == {**selector, "app.kubernetes.io/managed-by": "pulumi",
-                                      "app.kubernetes.io/version": "v1"}
+                                      "app.kubernetes.io/version": "v1", "app": name}
     assert deployment.inputs["metadata"]["annotations"]["kubernetes.io/change-cause"] == f"{name} v1"
 
 
@@ -276,7 +276,7 @@ def test_a_stopping_pod_drains_before_it_is_killed(dev: Evaluation, name: str) -
     assert (pre_stop, shutdown_delay) == (PRE_STOP_SLEEP_SECONDS, SHUTDOWN_DELAY_SECONDS)
     assert pre_stop >= 3 and shutdown_delay >= 1
     # The kubelet counts the preStop sleep against the grace period; the app then needs the delay plus its drain.
-    drain_timeout = _service_module(name, "serving").DRAIN_TIMEOUT_SECONDS
+    from httpkit.serving import DRAIN_TIMEOUT_SECONDS as drain_timeout  # the services' shared HTTP layer
     grace = deployment.inputs["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
     assert grace > pre_stop + shutdown_delay + drain_timeout
 
@@ -289,10 +289,10 @@ def test_images_are_built_from_the_apps_directory_next_to_the_program_without_a_
     images = {r.inputs["imageName"]: r.inputs for r in evaluation.of_type(DOCKER_IMAGE)}
     assert len(images) == 2
     for name in SERVICES:
-        inputs = images[f"{name}:v1"]
+        inputs = images[image_ref(name, "v1", None)]
         assert inputs["skipPush"] is True
         context = inputs["build"]["context"]
-        assert os.path.isabs(context) and context == str(ROOT / "apps" / name)
+        assert os.path.isabs(context) and context == str(ROOT / "apps")
         assert inputs["build"]["dockerfile"] == str(ROOT / "apps" / name / "Dockerfile")
         assert os.path.isfile(inputs["build"]["dockerfile"])
         assert "args" not in inputs["build"]
@@ -305,6 +305,18 @@ def test_a_base_image_becomes_the_build_argument() -> None:
     assert len(images) == 2
     for image in images:
         assert image.inputs["build"]["args"] == {"BASE_IMAGE": "recipes-local-base:bookworm"}
+        # Another base is other content: another reference, so the default-base build is never reused for it.
+        name = image.inputs["imageName"].split(":")[0]
+        assert image.inputs["imageName"] == image_ref(name, "v1", "recipes-local-base:bookworm")
+        assert image.inputs["imageName"] != image_ref(name, "v1", None)
+
+
+def test_with_an_external_builder_the_program_deploys_the_same_references_and_builds_nothing(dev) -> None:
+    evaluation = evaluate({"imageBuilder": "external"})
+    assert evaluation.of_type(DOCKER_IMAGE) == []
+    for name in SERVICES:
+        assert containers(evaluation.one("Deployment", name))[0]["image"] == \
+            containers(dev.one("Deployment", name))[0]["image"] == image_ref(name, "v1", None)
 
 
 def _service_module(name: str, module: str):
@@ -336,25 +348,44 @@ def test_each_service_accepts_the_environment_its_deployment_gives_it(name: str,
         assert urlsplit(loaded.recipe_api_url).hostname.startswith(f"recipe-api.{recipe_api['namespace']}.svc.")
 
 
-@pytest.mark.parametrize(("context", "env", "warned"), [
-    ("minikube", {}, True),
-    ("minikube", {"DOCKER_HOST": "tcp://192.168.49.2:2376"}, False),
-    ("staging", {}, False),  # another cluster pulls from a registry, or shares this daemon
+@pytest.mark.parametrize(("context", "env", "builder", "refused"), [
+    ("minikube", {}, "pulumi", True),
+    ("minikube", {"DOCKER_HOST": "tcp://192.168.49.2:2376"}, "pulumi", False),
+    ("minikube", {}, "external", False),  # built beforehand, wherever the user pointed Docker
+    ("staging", {}, "pulumi", False),  # another cluster pulls from a registry, or shares this daemon
 ])
-def test_building_outside_minikubes_daemon_is_warned_about_with_the_fix(monkeypatch, context, env, warned) -> None:
+def test_building_outside_minikubes_daemon_is_refused_with_the_fix(monkeypatch, context, env, builder,
+                                                                   refused) -> None:
     import pulumi
 
-    from stack.images import daemon_warning
-
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
     for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    evaluation = evaluate({"kubeContext": context})
-    assert len(evaluation.kinds("Deployment")) == 2  # a warning, never a stop
-    expected = [daemon_warning(context, env)] if warned else []
-    assert warnings == expected
-    if warned:
-        assert 'eval "$(minikube -p minikube docker-env)"' in warnings[0] and "DOCKER_HOST" in warnings[0]
+    if not refused:
+        assert len(evaluate({"kubeContext": context, "imageBuilder": builder}).kinds("Deployment")) == 2
+        return
+    with pytest.raises(pulumi.RunError) as refusal:
+        evaluate({"kubeContext": context, "imageBuilder": builder})
+    assert 'eval "$(minikube -p minikube docker-env)"' in str(refusal.value)
+    assert "DOCKER_HOST" in str(refusal.value)
+
+def test_every_wait_gives_up_with_the_rollout_and_the_ingress_waits_for_the_controllers_status() -> None:
+    from stack.ingress import STATUS_WAIT_FLOOR_SECONDS
+
+    evaluation = evaluate({"rolloutTimeoutSeconds": "45"})
+    for name in SERVICES:
+        # The Service await waits for endpoints, with its own 10-minute default unless told otherwise.
+        assert evaluation.one("Service", name).inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] == "45"
+        assert evaluation.one("Deployment", name).inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] == \
+            "45"
+    ingress = evaluation.one("Ingress", "recipes").inputs["metadata"]["annotations"]
+    assert ingress["pulumi.com/timeoutSeconds"] == str(STATUS_WAIT_FLOOR_SECONDS)
+    assert STATUS_WAIT_FLOOR_SECONDS >= 60 + 30  # ingress-nginx's status interval, plus a leader election
+    longer = evaluate({"rolloutTimeoutSeconds": "600"}).one("Ingress", "recipes").inputs["metadata"]["annotations"]
+    assert longer["pulumi.com/timeoutSeconds"] == "600"
+
+
+def test_the_namespace_enforces_the_restricted_pod_security_profile(dev: Evaluation) -> None:
+    labels = dev.one("Namespace", "recipes").inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"

@@ -38,15 +38,37 @@ def test_an_autoscaled_service_gets_an_hpa_on_cpu_targeting_its_deployment() -> 
     assert metric["resource"]["name"] == "cpu"
     assert metric["resource"]["target"] == {"type": "Utilization", "averageUtilization": 60}
     # Utilization is relative to the request, which the pods therefore must declare.
-    assert containers(deployment)[0]["resources"]["requests"]["cpu"] == "100m"
+    assert containers(deployment)[0]["resources"]["requests"]["cpu"] == "25m"
     assert "recipes:index:Workload$" in hpa.urn
 
 
-def test_while_autoscaled_the_deployment_leaves_replicas_to_the_hpa() -> None:
+PATCH_FORCE = "pulumi.com/patchForce"
+
+
+def test_while_autoscaled_the_deployment_keeps_a_count_and_leaves_it_to_the_hpa() -> None:
+    """Switching on never releases spec.replicas (released, the API server would reset it to 1 pod): the count stays
+    declared, clamped into the HPA's range, and pulumi-kubernetes ignores it while autoscaled. Switching off, the
+    config takes the field back by force. tests/cluster proves both switches on a real cluster."""
+    from stack.settings import parse_settings
+    from stack.workload import replicas_while_autoscaled
+
     evaluation = evaluate({**AUTOSCALED_WEB_API, "webApiReplicas": "7"})
-    assert "replicas" not in evaluation.one("Deployment", "web-api").inputs["spec"]
-    assert evaluation.one("Deployment", "recipe-api").inputs["spec"]["replicas"] == 5
+    web_api, recipe_api = evaluation.one("Deployment", "web-api"), evaluation.one("Deployment", "recipe-api")
+    assert web_api.inputs["spec"]["replicas"] == 7
+    assert PATCH_FORCE not in web_api.inputs["metadata"]["annotations"]
+    assert recipe_api.inputs["spec"]["replicas"] == 5
+    assert recipe_api.inputs["metadata"]["annotations"][PATCH_FORCE] == "true"
     assert [hpa.inputs["metadata"]["name"] for hpa in evaluation.kinds("HorizontalPodAutoscaler")] == ["web-api"]
+
+    settings = parse_settings({**AUTOSCALED_WEB_API, "webApiReplicas": "7"})
+    assert replicas_while_autoscaled(settings.web_api) == ["spec.replicas"]
+    assert replicas_while_autoscaled(settings.recipe_api) == []
+
+
+@pytest.mark.parametrize(("replicas", "declared"), [("0", 3), ("1", 3), ("20", 12)])
+def test_an_autoscaled_count_outside_the_hpa_range_is_clamped_into_it(replicas: str, declared: int) -> None:
+    evaluation = evaluate({**AUTOSCALED_WEB_API, "webApiReplicas": replicas})  # min 3, max 12
+    assert evaluation.one("Deployment", "web-api").inputs["spec"]["replicas"] == declared
 
 
 def test_both_services_can_be_autoscaled() -> None:
@@ -54,7 +76,7 @@ def test_both_services_can_be_autoscaled() -> None:
     hpas = {hpa.inputs["spec"]["scaleTargetRef"]["name"]: hpa for hpa in evaluation.kinds("HorizontalPodAutoscaler")}
     assert set(hpas) == set(SERVICES)
     for name in SERVICES:
-        assert "replicas" not in evaluation.one("Deployment", name).inputs["spec"]
+        assert PATCH_FORCE not in evaluation.one("Deployment", name).inputs["metadata"]["annotations"]
 
 
 # Disruption budgets

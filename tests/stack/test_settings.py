@@ -23,12 +23,20 @@ def test_defaults_are_the_issues_values() -> None:
     assert settings.ingress_host == "example.org"
     assert settings.namespace == "recipes"
     assert settings.kube_context == "minikube"
-    assert settings.kubeconfig_path is None
+    assert settings.kubeconfig_path == ""
     assert settings.network_policies is True
     assert settings.ingress_controller_namespace == "ingress-nginx"
     assert settings.web_api.autoscaling is None and settings.recipe_api.autoscaling is None
     assert settings.base_image is None
-    assert settings.web_api.image_name == "web-api:v1"
+    assert settings.image_builder == "pulumi"
+    assert (settings.web_api.resources.cpu_request, settings.web_api.resources.memory_request) == ("25m", "32Mi")
+
+
+def test_the_image_builder_is_pulumi_or_external() -> None:
+    assert parse_settings({"imageBuilder": "external"}).image_builder == "external"
+    with pytest.raises(ConfigError) as refusal:
+        parse_settings({"imageBuilder": "kaniko"})
+    assert "recipes:imageBuilder = 'kaniko': must be pulumi or external" in str(refusal.value)
 
 
 def test_values_are_parsed_into_their_types() -> None:

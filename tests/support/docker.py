@@ -67,17 +67,21 @@ def image_exists(reference: str) -> bool:
     return docker("image", "inspect", reference, check=False).returncode == 0
 
 
-def build_image(context: Path, tag: str, *, build_args: Mapping[str, str], timeout: float = 240.0) -> None:
-    """`docker build` the Dockerfile in `context` as `tag`. A failure names the base image when that is the cause."""
+def build_image(context: Path, tag: str, *, build_args: Mapping[str, str], dockerfile: Path | None = None,
+                timeout: float = 240.0) -> None:
+    """`docker build` `context` as `tag`, with `dockerfile` (default: the one in `context`). A failure names the base
+    image when that is the cause."""
     args = [arg for name, value in build_args.items() for arg in ("--build-arg", f"{name}={value}")]
+    if dockerfile is not None:
+        args += ["--file", str(dockerfile)]
     try:
         docker("build", "--quiet", *args, "--tag", tag, str(context), timeout=timeout)
     except DockerError as error:
         base = build_args.get("BASE_IMAGE")
         if base and not image_exists(base):
             raise DockerError(
-                f"building {context.name} failed and its base image '{base}' is not available locally (no registry "
-                f"answered?). Build a local base and point the tests at it: "
+                f"building {dockerfile or context} failed and its base image '{base}' is not available locally (no "
+                f"registry answered?). Build a local base and point the tests at it: "
                 f"export RECIPES_BASE_IMAGE=\"$(scripts/build-local-base)\"\n{error}"
             ) from error
         raise

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGES = {"recipe-api": "recipe_api", "web-api": "web_api"}
 # The contract's variables: a value in the developer's or CI's shell must not leak into a test's service.
 CONTRACT_VARIABLES = (
-    "HOST", "PORT", "APP_VERSION", "LOG_LEVEL", "SHUTDOWN_DELAY_SECONDS", "RECIPE_API_URL",
+    "HOST", "PORT", "APP_VERSION", "LOG_LEVEL", "SHUTDOWN_DELAY_SECONDS", "HEADER_TIMEOUT_SECONDS", "RECIPE_API_URL",
     "RECIPE_API_TIMEOUT_SECONDS",
 )
 READY_TIMEOUT_SECONDS = 15.0
@@ -70,6 +70,13 @@ class ServiceProcess:
 
     def stdout(self) -> str:
         return _read(self._stdout)
+
+    def rss_bytes(self) -> int:
+        """The process's resident memory now (VmRSS in /proc/<pid>/status)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError(f"no VmRSS for {self.service} (pid {self.pid}): has it exited?")
 
     def stderr(self) -> str:
         return _read(self._stderr)

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import os
+import logging
 import sys
 
-from recipe_api import SERVICE_NAME, envconfig, settings
+from httpkit import main as httpkit_main
+
+from recipe_api import SERVICE_NAME, settings
 
 
-def main() -> int:
-    try:
-        config = settings.load(os.environ)
-    except envconfig.ConfigError as error:
-        print(f"{SERVICE_NAME}: configuration error: {error}", file=sys.stderr)
-        return 2
+def build(config: settings.Settings, log: logging.Logger) -> object:
+    from recipe_api.app import RecipeApi  # the web stack is imported only once the settings are valid
 
-    # Imported only once the settings are valid: a bad value is reported without paying for the web stack.
-    import uvloop
-
-    from recipe_api import logs, serving
-    from recipe_api.app import RecipeApi
-
-    log = logs.configure(SERVICE_NAME, config.log_level)
-    return uvloop.run(serving.serve(
-        RecipeApi(config.version), host=config.host, port=config.port, version=config.version,
-        shutdown_delay=config.shutdown_delay, access_log=config.log_level == "DEBUG", log=log,
-    ))
+    return RecipeApi(config.version)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(httpkit_main.run(SERVICE_NAME, settings.load, build))

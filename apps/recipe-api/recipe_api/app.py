@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from httpkit.routing import Answer
+from httpkit.serving import Readiness
+
 from recipe_api import routes
 from recipe_api.recipes import RECIPES
-from recipe_api.routing import Answer
-from recipe_api.serving import Readiness
 
 
 class RecipeApi:

@@ -7,19 +7,14 @@ import os
 import re
 from typing import Any, Mapping
 
-from recipe_api import responses
-from recipe_api.httpserver import Response
-from recipe_api.routing import Router
-from recipe_api.serving import Readiness
+from httpkit import responses
+from httpkit.httpserver import Response
+from httpkit.routing import Router
+from httpkit.serving import Readiness, router_with_probes
 
 # An id longer than this cannot name a recipe (ids are 64-bit at most) and is refused before int() parses it.
 MAX_ID_DIGITS = 18
 _INTEGER = re.compile(r"-?[0-9]+")
-
-HEALTHY = Response(200, responses.encode({"status": "ok"}))
-READY = Response(200, responses.encode({"status": "ready"}))
-SHUTTING_DOWN = Response(503, responses.encode({"status": "shutting_down"}))
-RECIPE_NOT_FOUND = responses.error(404, "not_found")
 
 
 def encode_recipe_answers(recipes: Mapping[int, Mapping[str, Any]], version: str) -> dict[int, Response]:
@@ -38,13 +33,10 @@ def build_router(recipe_answers: Mapping[int, Response], readiness: Readiness) -
         if len(raw_id.lstrip("-")) > MAX_ID_DIGITS:
             return responses.error(400, "invalid_id", detail=f"the recipe id has more than {MAX_ID_DIGITS} digits",
                                    id=raw_id[:40])
-        return recipe_answers.get(int(raw_id), RECIPE_NOT_FOUND)
+        answer = recipe_answers.get(int(raw_id))
+        # Like the 400, the 404 names the id it could not find.
+        return answer if answer is not None else responses.error(404, "not_found", id=raw_id)
 
-    def ready() -> Response:
-        return SHUTTING_DOWN if readiness.shutting_down else READY
-
-    router = Router()
+    router = router_with_probes(readiness)
     router.get_below("/recipes/", get_recipe)
-    router.get("/health", lambda: HEALTHY)
-    router.get("/ready", ready)
     return router

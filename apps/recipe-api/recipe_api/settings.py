@@ -1,28 +1,14 @@
-"""recipe-api's settings, read once from the environment at startup."""
+"""recipe-api's settings, read once from the environment at startup: only the ones every httpkit service has."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping
 
-from recipe_api import envconfig
+from httpkit import envconfig
 
-
-@dataclass(frozen=True)
-class Settings:
-    host: str
-    port: int
-    version: str
-    log_level: str
-    shutdown_delay: float
+Settings = envconfig.ServerSettings
 
 
 def load(env: Mapping[str, str]) -> Settings:
     """Raises envconfig.ConfigError naming the first bad variable."""
-    return Settings(
-        host=envconfig.host(env, "HOST", "127.0.0.1"),
-        port=envconfig.port(env, "PORT", 4000),
-        version=envconfig.version(env, "APP_VERSION", "dev"),
-        log_level=envconfig.log_level(env, "LOG_LEVEL", "INFO"),
-        shutdown_delay=envconfig.seconds(env, "SHUTDOWN_DELAY_SECONDS", 0, minimum=0, maximum=120, allow_zero=True),
-    )
+    return envconfig.server_settings(env, default_port=4000)

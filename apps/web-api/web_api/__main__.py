@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import os
+import logging
 import sys
 
-from web_api import SERVICE_NAME, envconfig, settings
+from httpkit import main as httpkit_main
+
+from web_api import SERVICE_NAME, settings
 
 
-def main() -> int:
-    try:
-        config = settings.load(os.environ)
-    except envconfig.ConfigError as error:
-        print(f"{SERVICE_NAME}: configuration error: {error}", file=sys.stderr)
-        return 2
+def build(config: settings.Settings, log: logging.Logger) -> object:
+    from web_api.app import WebApi  # the web stack is imported only once the settings are valid
 
-    # Imported only once the settings are valid: a bad value is reported without paying for the web stack.
-    import uvloop
-
-    from web_api import logs, serving
-    from web_api.app import WebApi
-
-    log = logs.configure(SERVICE_NAME, config.log_level)
-    return uvloop.run(serving.serve(
-        WebApi(config, log), host=config.host, port=config.port, version=config.version,
-        shutdown_delay=config.shutdown_delay, access_log=config.log_level == "DEBUG", log=log,
-    ))
+    return WebApi(config, log)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(httpkit_main.run(SERVICE_NAME, settings.load, build))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 
+from httpkit.routing import Answer
+from httpkit.serving import Readiness
+
 from web_api import routes
 from web_api.client import RecipeApiClient
-from web_api.routing import Answer
-from web_api.serving import Readiness
 from web_api.settings import Settings
 
 

@@ -1,4 +1,4 @@
-"""web-api's client for recipe-api: one pool of keep-alive connections for the whole process (see http1).
+"""web-api's client for recipe-api: one pool of keep-alive connections for the whole process (see httpkit.http1).
 
 Every call is bounded by one total budget (RECIPE_API_TIMEOUT_SECONDS) that includes its single retry. A connection
 failure is retried once, at once, on a new connection: a recipe-api pod going away mid-rollout closes its pooled
@@ -15,13 +15,14 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from web_api import http1
+from httpkit import http1
 
 # Connections kept to recipe-api at most. Above the concurrency one web-api process sees (its event loop is the
 # bottleneck long before 128 requests are in flight), so requests do not queue for a connection.
 POOL_SIZE = 128
 # Idle pooled connections are closed after this long: below recipe-api's own idle timeout
-# (httpserver.IDLE_TIMEOUT_SECONDS, 75 s), so web-api closes first and rarely reuses a connection being closed.
+# (httpkit.httpserver: HEADER_TIMEOUT_SECONDS, 30 s; the sweep runs every 7.5 s, so one lives at most 22.5 s idle),
+# so web-api closes first and rarely reuses a connection being closed.
 KEEPALIVE_SECONDS = 15.0
 # A recipe is a few hundred bytes; anything this large is not an answer web-api can forward.
 MAX_BODY_BYTES = 1 << 20

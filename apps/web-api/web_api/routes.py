@@ -7,17 +7,14 @@ import json
 import logging
 import os
 
-from web_api import responses
+from httpkit import responses
+from httpkit.httpserver import Response
+from httpkit.routing import Router
+from httpkit.serving import Readiness, router_with_probes
+
 from web_api.client import RecipeApiClient, UpstreamError
-from web_api.httpserver import Response
-from web_api.routing import Router
-from web_api.serving import Readiness
 
 RECIPE_PATH = "/recipes/42"
-
-HEALTHY = Response(200, responses.encode({"status": "ok"}))
-READY = Response(200, responses.encode({"status": "ready"}))
-SHUTTING_DOWN = Response(503, responses.encode({"status": "shutting_down"}))
 
 
 def encode_body_prefix(version: str) -> bytes:
@@ -32,14 +29,10 @@ def build_router(client: RecipeApiClient, version: str, readiness: Readiness, lo
         try:
             producer_body = await client.get_json_object(RECIPE_PATH)
         except UpstreamError as error:
-            return responses.error(error.status, error.code, detail=error.detail)
+            # The detail (recipe-api's address, part of its answer) goes to the log only, never to a client.
+            return responses.error(error.status, error.code)
         return Response(200, body_prefix + producer_body + b"}")
 
-    def ready() -> Response:
-        return SHUTTING_DOWN if readiness.shutting_down else READY
-
-    router = Router()
+    router = router_with_probes(readiness)
     router.get("/", index)
-    router.get("/health", lambda: HEALTHY)
-    router.get("/ready", ready)
     return router

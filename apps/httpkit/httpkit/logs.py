@@ -1,6 +1,4 @@
 """Logging to stdout, one line per event, each line starting with the service's name.
-
-This file is identical in recipe_api and web_api; tests/apps/test_shared_modules.py keeps the copies in sync.
 """
 
 from __future__ import annotations

@@ -1,6 +1,4 @@
 """JSON answers shared by the routes: every answer, errors included, is JSON.
-
-This file is identical in recipe_api and web_api; tests/apps/test_shared_modules.py keeps the copies in sync.
 """
 
 from __future__ import annotations

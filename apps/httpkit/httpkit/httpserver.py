@@ -3,13 +3,14 @@
 Why not aiohttp's server: serving recipe-api's routes it cost 36-42 us of CPU per request, this one 13 us
 (wrk -t1 -c32 against one process, CPU time from /proc/<pid>/stat), and the services' throughput on a
 2-core node is bounded by CPU. The parser (llhttp, also Node's) does the hard part; this module does framing:
-keep-alive, pipelining (answers stay in order), HEAD, size limits, idle and request timeouts, flow control and a
-graceful drain.
+keep-alive, pipelining (answers stay in order), HEAD, Expect: 100-continue, size limits, timeouts, flow control
+and a graceful drain.
 
-What it deliberately does not do: request bodies (read and dropped), chunked responses, TLS, upgrades (answered,
-then the connection closes). The services only serve small JSON answers to GETs.
+What it deliberately does not do: request bodies (read, bounded and dropped), chunked responses, TLS, upgrades
+(answered, then the connection closes). The services only serve small JSON answers to GETs.
 
-This file is identical in recipe_api and web_api; tests/apps/test_shared_modules.py keeps the copies in sync.
+Every limit and timeout below is listed, with what a client gets when it reaches it, in the README's
+"Limits and timeouts" table: keep the two in step.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import re
 import time
 from email.utils import formatdate
 from http import HTTPStatus
@@ -25,20 +27,29 @@ from urllib.parse import unquote
 
 import httptools
 
-# Limits on what a client may send. Larger requests get a JSON 414/431 and the connection closes.
+# Limits on what a client may send. Larger requests get a JSON 414/431/413 and the connection closes.
 MAX_URL_BYTES = 8 * 1024
 MAX_HEADER_BYTES = 64 * 1024
 # The whole request head, counted as it arrives: the parser (httptools) buffers a header until it ends, so one
 # endless header line would otherwise grow without bound (and cost quadratic copying).
 MAX_HEAD_BYTES = MAX_URL_BYTES + MAX_HEADER_BYTES
+# A request body is read and dropped, but not without end: bytes, chunks, and everything of a chunked body that is
+# not data (chunk-size lines, extensions and the trailer section, whose fields the parser buffers like headers).
+MAX_BODY_BYTES = 1 << 20
+MAX_CHUNKS = 1024
+MAX_TRAILER_BYTES = 16 * 1024
+# From the moment a connection waits for a request (accepted, or its last answer written) until that request's head
+# is complete: it covers idle keep-alive connections, connections sending only CRLFs, and heads trickled byte by
+# byte alike, because bytes that do not complete a head do not extend it. A client that reads none of its answers
+# for as long is disconnected too. The services set it from HEADER_TIMEOUT_SECONDS (at most 30 s); web-api's pool
+# closes its own idle connections after 15 to 22.5 s, so before the server does.
+HEADER_TIMEOUT_SECONDS = 30.0
 # A request must arrive whole (head and any body) within this long of its first byte, or it gets a JSON 408 and
-# the connection closes: a client trickling bytes (slowloris) keeps resetting the idle timeout, not this one.
+# the connection closes.
 REQUEST_TIMEOUT_SECONDS = 10.0
-# Requests parsed but not yet answered on one connection (pipelining) before the server stops reading it.
+# Requests parsed but not yet answered on one connection (pipelining; answers wait while the client reads none):
+# at this many the server stops reading, and one more parsed from the same read gets a JSON 429 and the close.
 MAX_PIPELINED = 32
-# A connection with no request in progress is closed after this long. Clients' pools (web-api's: 15 s) close
-# theirs sooner, so a reused connection rarely meets a server-side close.
-IDLE_TIMEOUT_SECONDS = 75.0
 SWEEP_INTERVAL_SECONDS = 1.0
 
 
@@ -53,6 +64,7 @@ class Response(NamedTuple):
 Dispatch = Callable[[str, str], Union[Response, Awaitable[Response]]]
 
 _STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode() for status in HTTPStatus}
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 def _error_body(code: str) -> bytes:
@@ -62,10 +74,12 @@ def _error_body(code: str) -> bytes:
 class HttpServer:
     """Serves `dispatch` on host:port. `start`, then `shutdown` to drain."""
 
-    def __init__(self, dispatch: Dispatch, *, log: logging.Logger, access_log: bool) -> None:
+    def __init__(self, dispatch: Dispatch, *, log: logging.Logger, access_log: bool,
+                 header_timeout: float = HEADER_TIMEOUT_SECONDS) -> None:
         self.dispatch = dispatch
         self.log = log
         self.access_log = access_log
+        self.header_timeout = header_timeout
         self.connections: set[_Connection] = set()
         self.date_header = b""
         self.closing = False
@@ -111,17 +125,11 @@ class HttpServer:
             self._drained.set()
 
     def _tick(self) -> None:
-        """Once a second: refresh the Date header, close connections idle for too long, and time out requests
-        that are taking too long to arrive."""
+        """Once a second: refresh the Date header and apply the timeouts."""
         self.date_header = b"Date: " + formatdate(time.time(), usegmt=True).encode() + b"\r\n"
         now = time.monotonic()
-        idle_since = now - IDLE_TIMEOUT_SECONDS
-        started_before = now - REQUEST_TIMEOUT_SECONDS
         for connection in list(self.connections):
-            if connection.idle_since(idle_since):
-                connection.expire()
-            elif connection.request_started_before(started_before):
-                connection.time_out_request()
+            connection.sweep(now)
         self._ticker = asyncio.get_running_loop().call_later(SWEEP_INTERVAL_SECONDS, self._tick)
 
 
@@ -130,6 +138,8 @@ class _Request(NamedTuple):
     target: bytes
     keep_alive: bool
     version: str = "1.1"
+    # Set for a request refused after it was parsed: it is answered with this, in its turn, then the close.
+    refusal: Response | None = None
 
 
 class _Connection(asyncio.Protocol):
@@ -141,19 +151,29 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpRequestParser(self)
         self._url = b""
         self._header_bytes = 0
+        self._hosts = 0
+        self._expects_continue = False
         self._in_message = False
         self._in_head = False
-        self._head_bytes = 0
-        self._head_began_in_this_chunk = False
+        # Bytes of the current message that are not body data, counted per read after the read it began in: the
+        # head while it arrives, then chunk framing and trailers. Body data and chunks are counted by the callbacks.
+        self._overhead_bytes = 0
+        self._body_bytes = 0
+        self._body_in_read = 0
+        self._chunks = 0
+        self._message_began_in_this_read = False
+        self._head_ended_in_this_read = False
         self._message_started = 0.0
         self._refused = False  # a request was refused: the rest of the input is ignored until the close
         self._pending: collections.deque[_Request] = collections.deque()
         self._busy = False  # a handler is running, or the connection is about to close
         self._task: asyncio.Future[Response] | None = None
         self._write_paused = False
+        self._write_paused_since = 0.0
         self._reading_paused = False
         self._close_after_answer = False
-        self._last_activity = time.monotonic()
+        # When the connection began to wait for its next request: the header timeout counts from here.
+        self._waiting_since = time.monotonic()
         self._peer = "-"
 
     # asyncio.Protocol
@@ -167,15 +187,17 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        self._last_activity = time.monotonic()
-        self._head_began_in_this_chunk = False
+        continuing = self._in_message
+        self._message_began_in_this_read = self._head_ended_in_this_read = False
+        self._body_in_read = 0
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             # Answered as a plain request (no upgrade is offered); the parser stops here, so the connection closes.
-            self._close_after_answer = True
+            self._close_after_answer = self._refused = True
             if not self._busy and not self._pending and self._transport is not None:
                 self._transport.close()
+            return
         except httptools.HttpParserError as error:
             too_large = error.__context__
             if isinstance(too_large, _RequestTooLarge):
@@ -183,11 +205,20 @@ class _Connection(asyncio.Protocol):
             else:
                 self._fail(400, "bad_request")
             return
-        if self._in_head and not self._head_began_in_this_chunk:
-            # Counts whole chunks after the one the head began in: the head held is at most one chunk over the limit.
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
+        if not self._in_message or self._refused:
+            return
+        if continuing and not self._message_began_in_this_read and not self._head_ended_in_this_read:
+            # A read wholly inside the head, or wholly after it: the head held, or the framing and trailers of a
+            # chunked body, is at most one read over its limit.
+            self._overhead_bytes += len(data) - self._body_in_read
+            if self._in_head:
+                if self._overhead_bytes > MAX_HEAD_BYTES:
+                    self._fail(431, "request_header_fields_too_large")
+                    return
+            elif self._overhead_bytes > MAX_TRAILER_BYTES:
                 self._fail(431, "request_header_fields_too_large")
+                return
+        self._send_continue_if_next()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -196,19 +227,20 @@ class _Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._write_paused = True
+        self._write_paused_since = time.monotonic()
         self._pause_reading()
 
     def resume_writing(self) -> None:
         self._write_paused = False
-        self._resume_reading()
+        self._answer_pending()
 
     # httptools callbacks
     def on_message_begin(self) -> None:
-        self._in_message = self._in_head = self._head_began_in_this_chunk = True
+        self._in_message = self._in_head = self._message_began_in_this_read = True
         self._message_started = time.monotonic()
         self._url = b""
-        self._header_bytes = 0
-        self._head_bytes = 0
+        self._header_bytes = self._hosts = self._overhead_bytes = self._body_bytes = self._chunks = 0
+        self._expects_continue = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -219,16 +251,49 @@ class _Connection(asyncio.Protocol):
         self._header_bytes += len(name) + len(value) + 4
         if self._header_bytes > MAX_HEADER_BYTES:
             raise _RequestTooLarge(431, "request_header_fields_too_large")
+        # Trailer fields (after the head) are counted, otherwise ignored.
+        if len(name) == 4:
+            if self._in_head and name.lower() == b"host":
+                self._hosts += 1
+        elif len(name) == 6 and self._in_head and name.lower() == b"expect":
+            self._expects_continue = value.strip().lower() == b"100-continue"
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._head_ended_in_this_read = True
+        self._overhead_bytes = 0  # from here on: chunk framing and trailers
+        if self._expects_continue and self._parser.get_http_version() != "1.1":
+            self._expects_continue = False  # RFC 9110: a 1.0 client's Expect is ignored
+
+    def on_body(self, body: bytes) -> None:
+        self._body_in_read += len(body)
+        self._body_bytes += len(body)
+        if self._body_bytes > MAX_BODY_BYTES:
+            raise _RequestTooLarge(413, "content_too_large")
+
+    def on_chunk_header(self) -> None:
+        self._chunks += 1
+        if self._chunks > MAX_CHUNKS:
+            raise _RequestTooLarge(413, "content_too_large")
 
     def on_message_complete(self) -> None:
-        self._in_message = False
+        self._in_message = self._expects_continue = False
+        if self._refused:
+            return
         parser = self._parser
-        request = _Request(parser.get_method().decode("ascii", "replace"), self._url, parser.should_keep_alive(),
-                           parser.get_http_version())
-        if self._busy:
+        version = parser.get_http_version()
+        method = parser.get_method().decode("ascii", "replace")
+        if (self._hosts != 1 and version == "1.1") or len(self._pending) >= MAX_PIPELINED:
+            if self._hosts != 1 and version == "1.1":
+                refusal = Response(400, _error_body("bad_request"))  # RFC 9112 3.2: exactly one Host
+            else:
+                refusal = Response(429, _error_body("too_many_pipelined_requests"))
+            self._refused = True  # answered in its turn, then the close; the rest of the input is ignored
+            self._pause_reading()
+            request = _Request(method, self._url, False, version, refusal)
+        else:
+            request = _Request(method, self._url, parser.should_keep_alive(), version)
+        if self._busy or self._write_paused or self._pending:
             self._pending.append(request)
             if len(self._pending) >= MAX_PIPELINED:
                 self._pause_reading()
@@ -237,6 +302,9 @@ class _Connection(asyncio.Protocol):
 
     # answering
     def _handle(self, request: _Request) -> None:
+        if request.refusal is not None:
+            self._answer(request, request.refusal, "-")
+            return
         try:
             path = _path_of(request.target)
         except httptools.HttpParserInvalidURLError:
@@ -274,15 +342,19 @@ class _Connection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         keep_alive = request.keep_alive and not self._close_after_answer and not self._server.closing
+        if keep_alive:
+            # HTTP/1.0 keeps a connection only when the answer says so.
+            end = b"\r\n" if request.version == "1.1" else b"Connection: keep-alive\r\n\r\n"
+        else:
+            end = b"Connection: close\r\n\r\n"
         head = b"".join((
             _STATUS_LINES.get(response.status) or b"HTTP/1.1 %d Unknown\r\n" % response.status,
             self._server.date_header,
             b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(response.body),
             response.headers,
-            b"\r\n" if keep_alive else b"Connection: close\r\n\r\n",
+            end,
         ))
         transport.write(head if request.method == "HEAD" else head + response.body)
-        self._last_activity = time.monotonic()
         if self._server.access_log:
             self._server.log.debug('%s "%s %s HTTP/%s" %d %d', self._peer, request.method,
                                    request.target.decode("latin-1"), request.version,
@@ -292,16 +364,34 @@ class _Connection(asyncio.Protocol):
             self._pending.clear()
             transport.close()
             return
-        while self._pending and not self._busy:
+        self._answer_pending()
+
+    def _answer_pending(self) -> None:
+        """Answer what is queued, as long as the client reads its answers; then wait for the next request."""
+        while self._pending and not self._busy and not self._write_paused:
             self._handle(self._pending.popleft())
-        if not self._pending:
-            self._resume_reading()
+        if not self._pending and not self._busy and not self._write_paused:
+            self._waiting_since = time.monotonic()
+            if self._expects_continue:
+                self._send_continue_if_next()
+            if self._reading_paused:
+                self._resume_reading()
+
+    def _send_continue_if_next(self) -> None:
+        """Expect: 100-continue on the request whose body is awaited, once every earlier one is answered."""
+        if (not self._expects_continue or not self._in_message or self._in_head or self._busy or self._pending
+                or self._write_paused or self._refused or self._transport is None):
+            return
+        self._expects_continue = False
+        self._transport.write(_CONTINUE)
 
     def _fail(self, status: int, code: str) -> None:
         """A request refused before it was complete: answer it (if nothing else is in progress), then close."""
-        self._refused = self._close_after_answer = True
-        if self._busy:
-            self._pending.clear()
+        self._refused = True
+        self._in_message = False
+        self._pause_reading()
+        if self._busy or self._pending:
+            self._pending.append(_Request("GET", b"-", False, refusal=Response(status, _error_body(code))))
             return
         self._answer(_Request("GET", b"-", False), Response(status, _error_body(code)), "-")
 
@@ -313,24 +403,24 @@ class _Connection(asyncio.Protocol):
         else:
             self._close_after_answer = True
 
-    def idle_since(self, moment: float) -> bool:
-        return not self._busy and self._last_activity < moment
-
-    def request_started_before(self, moment: float) -> bool:
-        # Not while reading is paused: then the server, not the client, is holding the request back.
-        return self._in_message and not self._refused and not self._reading_paused and self._message_started < moment
-
-    def time_out_request(self) -> None:
-        self._fail(408, "request_timeout")
-
-    def expire(self) -> None:
-        """Close a connection idle for too long, including one stuck in a half-sent request."""
-        if self._transport is not None:
-            if self._transport.get_write_buffer_size():
-                # Answers the peer has not read for that long: a graceful close would wait for it forever.
-                self._transport.abort()
+    def sweep(self, now: float) -> None:
+        """Apply the timeouts (called about once a second)."""
+        if self._transport is None or self._busy:
+            return  # a handler is running: bounded by its own budget
+        if self._write_paused:
+            if now - self._write_paused_since > self._server.header_timeout:
+                self.abort()  # a graceful close would wait for the unread answers forever
+        elif self._pending or self._refused:
+            return
+        elif self._in_message and not self._reading_paused and now - self._message_started > REQUEST_TIMEOUT_SECONDS:
+            self._fail(408, "request_timeout")
+        elif (not self._in_message or self._in_head) and now - self._waiting_since > self._server.header_timeout:
+            if self._in_message:
+                self._fail(408, "request_timeout")  # a head begun but not finished in time
+            elif self._transport.get_write_buffer_size():
+                self.abort()  # answers the peer has not read for that long
             else:
-                self._transport.close()
+                self._transport.close()  # idle, or nothing but CRLFs
 
     def abort(self) -> None:
         if self._transport is not None:
@@ -342,7 +432,7 @@ class _Connection(asyncio.Protocol):
             self._transport.pause_reading()
 
     def _resume_reading(self) -> None:
-        if self._reading_paused and not self._write_paused and self._transport is not None:
+        if self._reading_paused and not self._write_paused and not self._refused and self._transport is not None:
             self._reading_paused = False
             if self._in_message:
                 self._message_started = time.monotonic()  # the pause was the server's doing, not the client's
@@ -356,10 +446,14 @@ class _RequestTooLarge(Exception):
         self.code = code
 
 
+_ENCODED_SLASH = re.compile(r"%2[fF]")
+
+
 def _path_of(target: bytes) -> str:
-    """The decoded path of a request target (origin form "/a?b" or absolute form "http://h/a?b")."""
+    """The decoded path of a request target (origin form "/a?b" or absolute form "http://h/a?b").
+
+    An encoded slash (%2F) stays encoded: decoding it would turn one path segment into two before routing."""
     if target[:1] == b"/" and b"?" not in target and b"%" not in target and b"#" not in target:
         return target.decode("latin-1")  # the common case, without the URL parser
-    path = httptools.parse_url(target).path or b"/"
-    return unquote(path.decode("latin-1"), encoding="utf-8", errors="replace")
-
+    path = (httptools.parse_url(target).path or b"/").decode("latin-1")
+    return "%2F".join(unquote(part, encoding="utf-8", errors="replace") for part in _ENCODED_SLASH.split(path))

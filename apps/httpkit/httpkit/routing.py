@@ -1,7 +1,5 @@
 """Routing for GET-only JSON APIs: exact paths and one-segment-below-a-prefix paths ("/recipes/{id}").
 Other methods on a known path get a JSON 405; unknown paths a JSON 404.
-
-This file is identical in recipe_api and web_api; tests/apps/test_shared_modules.py keeps the copies in sync.
 """
 
 from __future__ import annotations

@@ -6,8 +6,6 @@ The sequence on the first SIGTERM (or SIGINT):
   3. the listener closes, idle connections close, in-flight requests finish (bounded by DRAIN_TIMEOUT_SECONDS),
      the service closes what it opened (e.g. a client pool), and `serve` returns 0.
 A second signal skips what is left of the delay (a developer pressing Ctrl-C twice).
-
-This file is identical in recipe_api and web_api; tests/apps/test_shared_modules.py keeps the copies in sync.
 """
 
 from __future__ import annotations
@@ -19,8 +17,10 @@ import signal
 from dataclasses import dataclass
 from typing import Protocol
 
-from .httpserver import HttpServer
-from .routing import Answer
+from . import responses
+from .envconfig import ServerSettings
+from .httpserver import HttpServer, Response
+from .routing import Answer, Router
 
 # In-flight requests get this long to finish once the listener is closed. web-api's own requests are bounded by
 # RECIPE_API_TIMEOUT_SECONDS, so this is only reached by a stuck client or peer.
@@ -36,6 +36,20 @@ class Readiness:
     shutting_down: bool = False
 
 
+HEALTHY = Response(200, responses.encode({"status": "ok"}))
+READY = Response(200, responses.encode({"status": "ready"}))
+SHUTTING_DOWN = Response(503, responses.encode({"status": "shutting_down"}))
+
+
+def router_with_probes(readiness: Readiness) -> Router:
+    """A Router that already answers the probes: GET /health 200 while the process serves, GET /ready 200 until
+    `serve` receives SIGTERM, then 503. The service adds its own routes."""
+    router = Router()
+    router.get("/health", lambda: HEALTHY)
+    router.get("/ready", lambda: SHUTTING_DOWN if readiness.shutting_down else READY)
+    return router
+
+
 class Service(Protocol):
     readiness: Readiness
 
@@ -48,14 +62,15 @@ class Service(Protocol):
         """Close it again (after the last request finished)."""
 
 
-async def serve(service: Service, *, host: str, port: int, version: str, shutdown_delay: float,
-                access_log: bool, log: logging.Logger) -> int:
-    """Serve `service` on host:port until a stop signal; return the process exit code."""
+async def serve(service: Service, settings: ServerSettings, *, log: logging.Logger) -> int:
+    """Serve `service` on settings.host:settings.port until a stop signal; return the process exit code."""
+    host, port, version, shutdown_delay = settings.host, settings.port, settings.version, settings.shutdown_delay
     signals = _SignalListener()
     signals.install()  # before binding: a SIGTERM during startup still gets the graceful sequence
     try:
         await service.start()
-        server = HttpServer(service.dispatch, log=log, access_log=access_log)
+        server = HttpServer(service.dispatch, log=log, access_log=settings.log_level == "DEBUG",
+                            header_timeout=settings.header_timeout)
         try:
             await server.start(host, port, backlog=LISTEN_BACKLOG)
         except OSError as error:

@@ -1,8 +1,11 @@
 """A small pooled HTTP/1.1 client for GETs to one upstream, on asyncio protocols and the llhttp parser (httptools).
 
 Why not aiohttp's ClientSession: on GET / it cost web-api more CPU than everything else together (measured with
-cProfile and wrk, see the helper report / bench/chain); this client does only what web-api needs, a GET over a
-pooled keep-alive connection, with a C parser for the answer.
+cProfile and wrk, see bench/chain); this client does only what web-api needs, a GET over a pooled keep-alive
+connection, with a C parser for the answer.
+
+Interim answers (1xx but 101) are skipped; 101 is refused. Everything the peer sends is bounded as it arrives: the
+head (interim heads included), the body, the number of chunks and the chunk framing with the trailer section.
 
 Failures are typed so the caller can decide: ConnectionFailed (no answer: refused, reset, closed by the peer before
 or during the answer; safe to retry a GET) and BadResponse (an answer that is not valid HTTP or is too large).
@@ -30,6 +33,10 @@ class BadResponse(Exception):
 # The status line and headers of an answer, at most (give or take one read): the parser buffers a header until it
 # ends, so a peer sending an endless header must not make this process grow without bound.
 MAX_HEAD_BYTES = 64 * 1024
+# A chunked answer: at most this many chunks (a recipe comes with a Content-Length, in one piece), and at most this
+# many bytes of chunk-size lines, extensions and trailer fields (which the parser buffers like headers).
+MAX_CHUNKS = 256
+MAX_TRAILER_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -133,10 +140,13 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[Response] | None = None
-        self._chunks: list[bytes] = []
-        self._body_size = 0
-        self._head_size = 0
+        # One buffer, not a list of pieces: a body in 1-byte chunks must not cost 40 times its size.
+        self._body = bytearray()
+        self._chunks = 0
+        self._overhead = 0  # bytes of the answer that are not body data: head, then chunk framing and trailers
+        self._body_in_read = 0
         self._headers_done = False
+        self._headers_done_in_this_read = False
         self._length_delimited = False
         self.idle_since = 0.0
 
@@ -163,18 +173,29 @@ class _Connection(asyncio.Protocol):
         if self._waiter is None or self._waiter.done():
             self._fail(BadResponse(f"unexpected bytes while no request was waiting: {data[:80]!r}"))
             return
+        self._body_in_read = 0
+        self._headers_done_in_this_read = False
         try:
             self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(BadResponse("a 101 (protocol switch) answer to a GET"))
+            return
         except httptools.HttpParserError as error:
             if isinstance(error.__context__, BadResponse):  # raised by one of the callbacks below
                 self._fail(error.__context__)
             else:
-                self._fail(BadResponse(f"invalid HTTP answer ({error}): {data[:200]!r}"))
+                self._fail(BadResponse(f"invalid HTTP answer ({error})"))
             return
-        if not self._headers_done and self._waiter is not None:
-            self._head_size += len(data)
-            if self._head_size > MAX_HEAD_BYTES:
+        if self._waiter is None:
+            return  # the answer is complete
+        if not self._headers_done:
+            self._overhead += len(data)
+            if self._overhead > MAX_HEAD_BYTES:
                 self._fail(BadResponse(f"answer head larger than {MAX_HEAD_BYTES} bytes"))
+        elif not self._headers_done_in_this_read:
+            self._overhead += len(data) - self._body_in_read
+            if self._overhead > MAX_TRAILER_BYTES:
+                self._fail(BadResponse(f"chunk framing and trailers larger than {MAX_TRAILER_BYTES} bytes"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._pool._forget(self)
@@ -183,7 +204,8 @@ class _Connection(asyncio.Protocol):
             return
         if self._headers_done and not self._length_delimited:
             # An answer without Content-Length or chunked encoding ends when the peer closes.
-            waiter.set_result(Response(self._parser.get_status_code(), b"".join(self._chunks)))
+            self._waiter = None
+            waiter.set_result(Response(self._parser.get_status_code(), bytes(self._body)))
         elif self._headers_done:
             waiter.set_exception(ConnectionFailed("the peer closed the connection in the middle of its answer"))
         else:
@@ -201,23 +223,40 @@ class _Connection(asyncio.Protocol):
             self._length_delimited = True
 
     def on_headers_complete(self) -> None:
-        self._headers_done = True
+        status = self._parser.get_status_code()
+        if status == 101:
+            raise BadResponse("a 101 (protocol switch) answer to a GET")
+        if 100 <= status < 200:
+            return  # an interim head: the final head follows, and both count toward MAX_HEAD_BYTES
+        self._headers_done = self._headers_done_in_this_read = True
+        self._overhead = 0  # from here on: chunk framing and trailers
 
     def on_body(self, chunk: bytes) -> None:
-        self._body_size += len(chunk)
-        if self._body_size > self._pool.max_body_bytes:
+        self._body_in_read += len(chunk)
+        if len(self._body) + len(chunk) > self._pool.max_body_bytes:
             raise BadResponse(f"answer larger than {self._pool.max_body_bytes} bytes")
-        self._chunks.append(chunk)
+        self._body += chunk
+
+    def on_chunk_header(self) -> None:
+        self._chunks += 1
+        if self._chunks > MAX_CHUNKS:
+            raise BadResponse(f"answer in more than {MAX_CHUNKS} chunks")
 
     def on_message_begin(self) -> None:
         if self._waiter is None:
             raise BadResponse("a second answer to a single request")
 
     def on_message_complete(self) -> None:
-        response = Response(self._parser.get_status_code(), b"".join(self._chunks))
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:
+            # An interim answer (100 Continue, 103 Early Hints): the final one follows on this connection. Its head
+            # counts toward the same head limit, so an endless series of them is refused too.
+            self._length_delimited = False
+            return
+        response = Response(status, bytes(self._body))
         keep_alive = self._parser.should_keep_alive()
-        self._chunks = []
-        self._body_size = self._head_size = 0
+        self._body = bytearray()
+        self._chunks = self._overhead = 0
         self._headers_done = self._length_delimited = False
         waiter, self._waiter = self._waiter, None
         if keep_alive:

@@ -1,14 +1,14 @@
 """Parsing of environment variables into typed settings, with one clear message per bad value.
 
 Standard library only, so a bad value is reported before the web stack is even imported.
-This file is identical in recipe_api and web_api (each image ships only its own package);
-tests/apps/test_shared_modules.py keeps the copies in sync.
+`server_settings` reads the variables every service built on httpkit shares; a service adds its own.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
 
@@ -92,3 +92,30 @@ def http_url(env: Mapping[str, str], name: str, default: str) -> str:
     if any(character.isspace() for character in value.strip()):
         raise ConfigError(name, value, allowed)
     return value.strip().rstrip("/")
+
+
+# The header timeout may be shortened (tests do), not lengthened past what the README promises.
+MAX_HEADER_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    version: str
+    log_level: str
+    shutdown_delay: float
+    header_timeout: float
+
+
+def server_settings(env: Mapping[str, str], *, default_port: int) -> ServerSettings:
+    """The variables every service shares. Raises ConfigError naming the first bad variable."""
+    return ServerSettings(
+        host=host(env, "HOST", "127.0.0.1"),
+        port=port(env, "PORT", default_port),
+        version=version(env, "APP_VERSION", "dev"),
+        log_level=log_level(env, "LOG_LEVEL", "INFO"),
+        shutdown_delay=seconds(env, "SHUTDOWN_DELAY_SECONDS", 0, minimum=0, maximum=120, allow_zero=True),
+        header_timeout=seconds(env, "HEADER_TIMEOUT_SECONDS", MAX_HEADER_TIMEOUT_SECONDS, minimum=0,
+                               maximum=MAX_HEADER_TIMEOUT_SECONDS, allow_zero=False),
+    )
