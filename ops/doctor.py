@@ -542,8 +542,9 @@ def check_capacity(ctx: Context) -> Check:
 # ---------------------------------------------------------------- running
 
 def tool_checks(ctx: Context) -> list[Check]:
-    return [check_python(ctx), check_docker_cli(ctx), check_minikube_cli(ctx), check_pulumi_cli(ctx),
-            check_kubectl_cli(ctx)]
+    # minikube is a prerequisite only of a stack that deploys to it (tests/cluster found it required for any context).
+    minikube = [check_minikube_cli(ctx)] if ctx.kube_context == "minikube" else []
+    return [check_python(ctx), check_docker_cli(ctx), *minikube, check_pulumi_cli(ctx), check_kubectl_cli(ctx)]
 
 
 def cluster_checks(ctx: Context, tools: Sequence[Check] = ()) -> list[Check]:

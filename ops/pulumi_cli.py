@@ -67,7 +67,7 @@ class PulumiCli:
             batch = _parse_json(output, "pulumi stack history --json") or []
             if not isinstance(batch, list):
                 raise PulumiError(f"'pulumi stack history --json' printed {type(batch).__name__}, not a list")
-            versions = [_version_of(update) for update in batch]
+            versions = [_identity_of(update) for update in batch]
             if batch and all(version in seen for version in versions):
                 return updates  # the same updates again: the backend ignores paging, and we have them all
             updates.extend(batch)
@@ -135,8 +135,9 @@ def _cli_env(base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _version_of(update: Any) -> Any:
-    return update.get("version") if isinstance(update, dict) else repr(update)
+def _identity_of(update: Any) -> Any:
+    # The version alone is not enough: the DIY backends leave it at 0 for every update.
+    return (update.get("version"), update.get("startTime")) if isinstance(update, dict) else repr(update)
 
 
 def _parse_json(text: str, what: str) -> Any:

@@ -40,9 +40,14 @@ class Revision:
 
 
 def parse_history(raw: Any) -> list[Revision]:
-    """Parse the CLI's list of updates; the result is sorted by revision number, oldest first."""
+    """Parse the CLI's list of updates (newest first, as the CLI prints it); the result is sorted by revision
+    number, oldest first."""
     if not isinstance(raw, list):
         raise HistoryFormatError(f"expected a JSON list of updates, got {type(raw).__name__}")
+    if raw and all(isinstance(update, dict) and update.get("version") == 0 for update in raw):
+        # The DIY backends (file://, as this project uses, s3://, ...) do not number their updates: every
+        # `version` is 0 (pulumi pkg/backend/diy). Number them as Pulumi Cloud does: 1 for the oldest.
+        raw = [{**update, "version": len(raw) - index} for index, update in enumerate(raw)]
     revisions = [_parse_update(update, index) for index, update in enumerate(raw)]
     return sorted(revisions, key=lambda revision: revision.number)
 

@@ -23,6 +23,12 @@ INGRESS_CLASS = "nginx"
 # (internal/ingress/status/status.go, `updateInterval`), so waiting less than that plus a leader election can fail a
 # first create that is merely early.
 STATUS_WAIT_FLOOR_SECONDS = 150
+# Hand requests to web-api's Service (its ClusterIP) rather than to pod IPs the controller tracks itself. Measured on
+# the local cluster (tests/cluster): a controller balancing over the endpoints it watches kept sending requests to
+# pods that had stopped, seconds after they left the endpoints, and a rollout lost 2 to 46 requests; through the
+# Service, kube-proxy drops a terminating pod as soon as its endpoint changes, as it does for web-api -> recipe-api,
+# and rollouts lost none. ingress-nginx reads the same annotation.
+SERVICE_UPSTREAM_ANNOTATION = "nginx.ingress.kubernetes.io/service-upstream"
 
 
 def route(host: str, backend: Workload, namespace: pulumi.Input[str], timeout_seconds: int,
@@ -34,7 +40,10 @@ def route(host: str, backend: Workload, namespace: pulumi.Input[str], timeout_se
             namespace=namespace,
             labels={"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": MANAGED_BY},
             # Pulumi waits for the controller to publish an address; without the ingress addon that never happens.
-            annotations={TIMEOUT_ANNOTATION: str(max(timeout_seconds, STATUS_WAIT_FLOOR_SECONDS))},
+            annotations={
+                TIMEOUT_ANNOTATION: str(max(timeout_seconds, STATUS_WAIT_FLOOR_SECONDS)),
+                SERVICE_UPSTREAM_ANNOTATION: "true",
+            },
         ),
         spec=IngressSpecArgs(
             ingress_class_name=INGRESS_CLASS,

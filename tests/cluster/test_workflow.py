@@ -20,13 +20,12 @@ and removed whatever happens):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.cluster.harness import DeploymentWatch, LocalCluster, ready, run
 from tests.cluster.stack import ClusterStack
-from tests.support.http import HttpResult, http_get
+from tests.support import chain
 from tests.support.load import LoadLoop
 from tests.support.wait import wait_until
 
@@ -63,22 +62,8 @@ def stack(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> It
                                                        for step, seconds in created.durations.items()))
 
 
-def served(stack: ClusterStack) -> HttpResult:
-    return http_get(stack.url, headers={"Host": stack.host}, timeout=5)
-
-
-def versions(result: HttpResult) -> tuple[str, str]:
-    body = result.json()
-    return body["consumer_version"], body["producer_data"]["producer_version"]
-
-
-def serves(stack: ClusterStack, expected: tuple[str, str], times: int = 10) -> bool:
-    """True once `times` answers in a row are 200 with the expected versions (old pods may still be draining)."""
-    for _ in range(times):
-        result = served(stack)
-        if result.status != 200 or versions(result) != expected:
-            return False
-    return True
+def serves(stack: ClusterStack, expected: tuple[str, str]) -> bool:
+    return chain.serves(stack.url, stack.host, expected)
 
 
 def ready_count(stack: ClusterStack, app: str) -> int:
@@ -144,9 +129,9 @@ def test_4_recipe_api_scales_to_10_ready_pods_and_back_to_5(stack: ClusterStack)
 def test_5_history_then_rollback_to_revision_1_restores_its_versions_and_replicas(stack: ClusterStack) -> None:
     first_images = stack.outputs()  # revision 5's; revision 1's web-api image was v1
     history = stack.make("history").stdout
-    rows = [line.split() for line in history.splitlines()[1:] if line.strip()]
+    rows = [line.split() for line in history.splitlines() if line.split() and line.split()[0].isdigit()]
     assert [row[0] for row in rows] == ["1", "2", "3", "4"], history
-    assert rows[0][4:8] == ["v1", "3", "v1", "5"] and rows[2][4:8] == ["v2", "3", "v1", "10"], history
+    assert rows[0][5:9] == ["v1", "3", "v1", "5"] and rows[2][5:9] == ["v2", "3", "v1", "10"], history
 
     stack.make("rollback", "TO=1", "YES=1")
     config = stack.config()
@@ -167,7 +152,8 @@ def test_6_autoscaling_on_then_off_keeps_the_count_and_never_conflicts(stack: Cl
         wait_until(lambda: stack.deployment("web-api")["spec"]["replicas"] == 4, timeout=120, interval=1,
                    what="the autoscaler to raise web-api to its floor of 4")
     assert on.fewest_declared() >= WEB_API_REPLICAS, [s.replicas for s in on.samples]
-    managers = {entry["manager"] for entry in stack.deployment("web-api")["metadata"]["managedFields"]
+    managed = stack.cluster.get("deployment", "web-api", "-n", stack.namespace, "--show-managed-fields")
+    managers = {entry["manager"] for entry in managed["metadata"]["managedFields"]
                 if "f:replicas" in str(entry.get("fieldsV1", {}).get("f:spec", {}))}
     assert "kube-controller-manager" in managers, managers
 
@@ -184,14 +170,22 @@ def test_6_autoscaling_on_then_off_keeps_the_count_and_never_conflicts(stack: Cl
 
 
 def test_7_a_bad_config_value_is_refused_before_anything_changes(stack: ClusterStack) -> None:
-    before = {app: stack.deployment(app)["metadata"]["resourceVersion"] for app in ("web-api", "recipe-api")}
-    stack.set_config({"webApiReplicas": "five", "ingressHost": "Not A Host"})
-    done = stack.up("cluster: bad config", check=False)
+    def versions_of_objects() -> dict[str, str]:
+        return {app: stack.deployment(app)["metadata"]["resourceVersion"] for app in ("web-api", "recipe-api")}
+
+    before = versions_of_objects()
+    # A value of the wrong type: the CLI itself refuses it against Pulumi.yaml's schema, before the program runs.
+    stack.set_config({"webApiReplicas": "five"})
+    done = stack.up("cluster: bad type", check=False)
+    assert done.returncode != 0
+    assert "webApiReplicas' must be of type 'integer'" in done.stdout + done.stderr
+    # Values of the right type but not allowed: the program refuses them all at once, before it declares anything.
+    stack.set_config({"webApiReplicas": "500", "ingressHost": "Not A Host"})
+    done = stack.up("cluster: bad values", check=False)
     assert done.returncode != 0
     output = done.stdout + done.stderr
-    assert "recipes:webApiReplicas = 'five'" in output and "recipes:ingressHost = 'Not A Host'" in output
-    after = {app: stack.deployment(app)["metadata"]["resourceVersion"] for app in ("web-api", "recipe-api")}
-    assert after == before
+    assert "recipes:webApiReplicas = '500'" in output and "recipes:ingressHost = 'Not A Host'" in output
+    assert versions_of_objects() == before
     stack.set_config({"webApiReplicas": str(WEB_API_REPLICAS), "ingressHost": stack.host})
 
 

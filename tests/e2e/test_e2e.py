@@ -33,7 +33,7 @@ from ops.pulumi_cli import PulumiCli
 from ops.rollback import rollback
 from tests.e2e.cluster import kubectl_json, namespace_exists, ready_pods
 from tests.e2e.prerequisites import KUBE_CONTEXT, MINIKUBE
-from tests.support.http import HttpResult, http_get
+from tests.support import chain
 from tests.support.load import LoadLoop
 from tests.support.wait import wait_until
 
@@ -91,22 +91,8 @@ def ingress_url(stack: auto.Stack) -> dict[str, str]:
     return {}
 
 
-def served(url: str) -> HttpResult:
-    return http_get(url, headers={"Host": HOST}, timeout=5)
-
-
-def versions(result: HttpResult) -> tuple[str, str]:
-    body = result.json()
-    return body["consumer_version"], body["producer_data"]["producer_version"]
-
-
-def serves(url: str, expected: tuple[str, str], times: int = 10) -> bool:
-    """True once `times` answers in a row are 200 with the expected versions (old pods may still be draining)."""
-    for _ in range(times):
-        result = served(url)
-        if result.status != 200 or versions(result) != expected:
-            return False
-    return True
+def serves(url: str, expected: tuple[str, str]) -> bool:
+    return chain.serves(url, HOST, expected)
 
 
 def build_images() -> None:

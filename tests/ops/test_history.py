@@ -78,6 +78,22 @@ def test_a_backend_that_ignores_paging_cannot_make_history_loop(fake):
     assert [argv[-1] for argv in fake.argvs("pulumi")] == ["1", "2"]
 
 
+def test_the_file_backends_unnumbered_updates_are_numbered_from_the_oldest(fake):
+    # What the real CLI prints for a stack on a file:// backend (tests/cluster saw it): every `version` is 0, and
+    # the newest update comes first. 105 of them, so the second page must not look like the first one again.
+    template = RECORDED_HISTORY[-1]
+    unnumbered = [dict(template, version=0, message=f"update {number}", startTime=f"2026-11-25T10:{number // 60:02d}:"
+                       f"{number % 60:02d}.000Z") for number in range(105, 0, -1)]
+    fake.install("pulumi").add_stack("dev", unnumbered)
+    result = run_python_module(fake, "ops.history", "--stack", "dev")
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout)
+    assert list(rows) == [str(number) for number in range(1, 106)]
+    assert rows["1"][-1] == "update 1" and rows["105"][-1] == "update 105"
+    assert parse_history([dict(template, version=0, message="newer"), dict(template, version=0, message="older")]) \
+        [0].message == "older"
+
+
 def test_a_stack_without_updates_says_so(fake):
     fake.install("pulumi").add_stack("dev", [])
     result = run_python_module(fake, "ops.history", "--stack", "dev")

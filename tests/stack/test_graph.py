@@ -389,3 +389,8 @@ def test_every_wait_gives_up_with_the_rollout_and_the_ingress_waits_for_the_cont
 def test_the_namespace_enforces_the_restricted_pod_security_profile(dev: Evaluation) -> None:
     labels = dev.one("Namespace", "recipes").inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_the_ingress_hands_requests_to_the_web_api_service_not_to_pod_ips(dev: Evaluation) -> None:
+    annotations = dev.one("Ingress", "recipes").inputs["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/service-upstream"] == "true"

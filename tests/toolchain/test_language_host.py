@@ -4,7 +4,6 @@ real `pulumi` CLI running small programs (when scripts/build-pulumi-tools has bu
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -122,7 +121,7 @@ def test_a_program_error_fails_the_update_with_the_programs_message(cli, tmp_pat
     assert up.returncode != 0
     assert "recipes: this config cannot work" in up.stdout + up.stderr
     crash = project(tmp_path / "crash", "raise KeyError('boom')\n")
-    assert pulumi(crash, cli, "stack", "init", "probe", "--secrets-provider", "passphrase").returncode == 0
+    assert pulumi(crash, cli, "stack", "init", "crash", "--secrets-provider", "passphrase").returncode == 0
     crashed = pulumi(crash, cli, "up", "--yes", "--skip-preview")
     assert crashed.returncode != 0
     assert "Program failed with an unhandled exception" in crashed.stdout + crashed.stderr
