@@ -16,14 +16,21 @@ from ops import doctor
 from ops.commands import run_bounded
 
 MINIKUBE = "minikube"
-KUBE_CONTEXT = os.environ.get("E2E_KUBE_CONTEXT") or MINIKUBE
+
+
+def target_context(env: Mapping[str, str]) -> str:
+    return env.get("E2E_KUBE_CONTEXT") or MINIKUBE
+
+
+KUBE_CONTEXT = target_context(os.environ)
 CLUSTER_TIMEOUT = 15.0
 
 
 def missing_prerequisites(env: Mapping[str, str] | None = None, system: str | None = None) -> str | None:
     """None when everything is in place, else 'e2e needs: <what> (fix: <command>); ...'."""
-    ctx = doctor.Context(env=os.environ if env is None else env, system=system or platform.system(),
-                         kube_context=KUBE_CONTEXT)
+    env = os.environ if env is None else env
+    context = target_context(env)
+    ctx = doctor.Context(env=env, system=system or platform.system(), kube_context=context)
     missing: list[str] = []
     pulumi = doctor.check_pulumi_cli(ctx)
     if not pulumi.ok:
@@ -31,11 +38,11 @@ def missing_prerequisites(env: Mapping[str, str] | None = None, system: str | No
     cluster = cluster_problem(ctx)
     if cluster:
         missing.append(cluster)
-    elif KUBE_CONTEXT == MINIKUBE:
+    elif context == MINIKUBE:
         ingress = doctor.check_ingress_addon(ctx, doctor.minikube_addons(ctx))
         if not ingress.ok:
             missing.append(f"minikube's ingress addon ({ingress.detail}; fix: {ingress.fix})")
-    if KUBE_CONTEXT == MINIKUBE:
+    if context == MINIKUBE:
         docker = doctor.check_docker_env(ctx)
         if not docker.ok:
             missing.append(f"Docker pointed at minikube ({docker.detail}; fix: {docker.fix})")
@@ -43,13 +50,14 @@ def missing_prerequisites(env: Mapping[str, str] | None = None, system: str | No
 
 
 def cluster_problem(ctx: doctor.Context) -> str | None:
-    outcome = run_bounded(["kubectl", "--context", KUBE_CONTEXT, "get", "--raw", "/readyz"],
+    outcome = run_bounded(["kubectl", "--context", ctx.kube_context, "get", "--raw", "/readyz"],
                           timeout=CLUSTER_TIMEOUT, env=ctx.env)
     if outcome.missing:
         return f"kubectl, to reach the cluster (fix: {doctor.install_fix('kubectl', ctx.system)})"
     if not outcome.ok or outcome.stdout.strip() != "ok":
-        fix = ("minikube start && minikube addons enable ingress" if KUBE_CONTEXT == MINIKUBE
-               else f"start the cluster of the context '{KUBE_CONTEXT}' (the local one: scripts/local-cluster up && "
+        fix = ("minikube start && minikube addons enable ingress" if ctx.kube_context == MINIKUBE
+               else f"start the cluster of the context '{ctx.kube_context}' (the local one: scripts/local-cluster up && "
                     'eval "$(scripts/local-cluster env)")')
-        return f"a cluster answering for the kube context '{KUBE_CONTEXT}' ({outcome.describe_failure()}; fix: {fix})"
+        return (f"a cluster answering for the kube context '{ctx.kube_context}' ({outcome.describe_failure()}; "
+                f"fix: {fix})")
     return None

@@ -73,3 +73,11 @@ def test_the_suite_imports_without_running_any_tool(fake):
     stack, namespace = result.stdout.split()
     assert stack.startswith("e2e-") and namespace == f"recipes-{stack}"
     assert fake.calls() == []
+
+
+def test_another_target_context_needs_neither_minikube_nor_its_docker(fake):
+    fake.install(*ALL_TOOLS)
+    message = missing_prerequisites(fake.env(E2E_KUBE_CONTEXT="recipes-local"), system="Linux")
+    assert message.startswith("e2e needs: a cluster answering for the kube context 'recipes-local'")
+    assert "scripts/local-cluster up" in message
+    assert "minikube" not in message.split("fix:")[0] and "DOCKER_HOST" not in message
