@@ -22,13 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ops import engine, stack_keys
-from ops.commands import run_bounded
 from ops.pulumi_cli import PulumiCli, PulumiError
 
 # The stack output holding each image reference, and the pulumi-docker Image resource that builds it.
 IMAGE_OUTPUTS = {"webApiImage": "web-api-image", "recipeApiImage": "recipe-api-image"}
 IMAGE_TYPE = "docker:index/image:Image"
-DOCKER_TIMEOUT = 30.0
 
 
 def image_urn(stack: str, resource: str) -> str:
@@ -41,17 +39,6 @@ class Plan:
     notes: list[str]
 
 
-def image_present(reference: str, env: Mapping[str, str]) -> bool | None:
-    """True/False: the daemon has/lacks the image; None: the daemon could not be asked."""
-    outcome = run_bounded(["docker", "image", "inspect", "--format", "{{.Id}}", reference], timeout=DOCKER_TIMEOUT,
-                          env=env)
-    if outcome.ok:
-        return True
-    if "no such image" in (outcome.stderr + outcome.stdout).lower():
-        return False
-    return None
-
-
 def up_plan(stack: str, settings: Mapping[str, str], outputs: Mapping[str, object],
             env: Mapping[str, str]) -> Plan:
     args, notes = ["--refresh"], []
@@ -62,7 +49,7 @@ def up_plan(stack: str, settings: Mapping[str, str], outputs: Mapping[str, objec
         reference = outputs.get(output)
         if not isinstance(reference, str) or not reference or reference.startswith("["):
             continue
-        present = image_present(reference, env)
+        present = engine.image_present(reference, env)
         if present is None:
             notes.append(f"cannot ask the Docker daemon for {reference}; not rebuilding it")
         elif not present and external:

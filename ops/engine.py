@@ -25,6 +25,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 IMAGE_BUILDER = stack_keys.IMAGE_BUILDER
 BUILD_IMAGES = PROJECT_DIR / "scripts" / "build-images"
 BUILD_TIMEOUT_SECONDS = 30 * 60.0
+DOCKER_TIMEOUT_SECONDS = 30.0
 _EXPORT = re.compile(r'^export ([A-Z_][A-Z0-9_]*)="(.*)"$')
 
 
@@ -42,6 +43,17 @@ def kube_context(settings: Mapping[str, str]) -> str:
 
 def image_builder(settings: Mapping[str, str]) -> str:
     return (settings.get(IMAGE_BUILDER) or "pulumi").strip().lower()
+
+
+def image_present(reference: str, env: Mapping[str, str]) -> bool | None:
+    """True/False: the daemon has/lacks the image; None: the daemon could not be asked."""
+    outcome = run_bounded(["docker", "image", "inspect", "--format", "{{.Id}}", reference],
+                          timeout=DOCKER_TIMEOUT_SECONDS, env=env)
+    if outcome.ok:
+        return True
+    if "no such image" in (outcome.stderr + outcome.stdout).lower():
+        return False
+    return None
 
 
 def parse_docker_env(text: str) -> dict[str, str]:

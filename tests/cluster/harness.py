@@ -118,12 +118,6 @@ class LocalCluster:
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
 
-def ready(pod: Mapping[str, Any]) -> bool:
-    return not pod["metadata"].get("deletionTimestamp") and any(
-        condition["type"] == "Ready" and condition["status"] == "True"
-        for condition in pod.get("status", {}).get("conditions", []))
-
-
 @dataclass
 class DeploymentSample:
     at: float

@@ -23,9 +23,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster.harness import DeploymentWatch, LocalCluster, ready, run
+from tests.cluster.harness import DeploymentWatch, LocalCluster, run
 from tests.cluster.stack import ClusterStack
 from tests.support import chain
+from tests.support.kube import ready
 from tests.support.load import LoadLoop
 from tests.support.wait import wait_until
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ops.commands import run_bounded
 from tests.e2e.prerequisites import KUBE_CONTEXT
+from tests.support.kube import ready
 
 KUBECTL_TIMEOUT = 30.0
 
@@ -21,12 +22,7 @@ def kubectl_json(*args: str) -> Any:
 def ready_pods(namespace: str, app: str) -> list[dict[str, Any]]:
     """Pods of `app` that are Ready and not terminating."""
     pods = kubectl_json("get", "pods", "-n", namespace, "-l", f"app.kubernetes.io/name={app}")["items"]
-    return [
-        pod for pod in pods
-        if not pod["metadata"].get("deletionTimestamp")
-        and any(condition["type"] == "Ready" and condition["status"] == "True"
-                for condition in pod.get("status", {}).get("conditions", []))
-    ]
+    return [pod for pod in pods if ready(pod)]
 
 
 def namespace_exists(namespace: str) -> bool:
